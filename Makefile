@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh Debian/Ubuntu machine with Python 3.11:
+#   make run   - create .venv, install, start the app on the bundled MNIST at http://127.0.0.1:8050
+#   make test  - create .venv, install the test extra, run the whole suite (browser tests headless)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/ssvae data info
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest --headless
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,46 @@
+"""The ``ssvae`` console script. Each sub-command lives in its own module with a ``register``.
+
+Expected errors (:class:`ssvae.errors.SSVAEError`) print one line and exit with status 2;
+nothing here imports JAX until a command that trains or predicts runs.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ssvae.errors import SSVAEError
+
+COMMAND_MODULES = ("data", "labels")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="ssvae",
+        description="Label images with a semi-supervised VAE in the loop.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"ssvae.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SSVAEError as exc:
+        print(f"ssvae: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("ssvae: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Typed configuration read from YAML (``yaml.safe_load``) and validated with pydantic.
+
+Every problem — an unknown key, a wrong type, a value out of range — stops with one
+sentence that names the key and what is allowed. Sections: ``data``, ``model``, ``train``,
+``query``. The model issue owns the fields of ``model`` and ``train``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ssvae.errors import ConfigError
+from ssvae.paths import configs_root
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class DataConfig(Section):
+    dataset: str = "mnist"
+    labels: str | None = None  # default: data/<dataset>/labels.csv
+    image_size: tuple[int, int] = (28, 28)  # folder sources only
+    color: bool = False  # folder sources only: RGB instead of grayscale
+    classes: list[str] | None = None  # class names for sources that do not carry them
+
+
+class ModelConfig(Section):
+    encoder: Literal["dense", "conv"] = "dense"
+    latent_dim: int = Field(16, ge=2, le=512)
+    hidden: tuple[int, ...] = (512, 256)
+
+
+class TrainConfig(Section):
+    epochs: int = Field(30, ge=1, le=100_000)
+    batch_size: int = Field(256, ge=8, le=65_536)
+    learning_rate: float = Field(1e-3, gt=0, le=1)
+    seed: int = Field(0, ge=0)
+
+
+class QueryConfig(Section):
+    strategy: Literal["entropy", "margin", "least_confidence", "bald", "random"] = "entropy"
+    k: int = Field(20, ge=1, le=10_000)
+    diverse: bool = False
+
+
+class Config(Section):
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    query: QueryConfig = QueryConfig()
+
+    def with_overrides(self, overrides: dict[str, Any], where: str = "command line") -> "Config":
+        """A copy with dotted-key overrides (``{"train.epochs": 5}``) applied and re-validated."""
+        raw = self.model_dump(mode="json")
+        for dotted, value in overrides.items():
+            if value is None:
+                continue
+            node = raw
+            *parents, leaf = dotted.split(".")
+            for p in parents:
+                node = node.setdefault(p, {})
+            node[leaf] = value
+        return config_from_dict(raw, where)
+
+
+def _describe(err: dict, where: str, model: type[BaseModel]) -> str:
+    loc = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(model, err["loc"][:-1])
+        return (f"{where}: unknown key '{loc}'; allowed keys"
+                f"{' in ' + '.'.join(map(str, err['loc'][:-1])) if len(err['loc']) > 1 else ''}"
+                f" are: {', '.join(allowed)}.")
+    msg = err["msg"]
+    msg = msg[0].lower() + msg[1:]
+    msg = msg.replace("input should be", "must be").replace("value error, ", "")
+    return f"{where}: '{loc}' {msg} (got {err.get('input')!r})."
+
+
+def _allowed_keys(model: type[BaseModel], loc) -> list[str]:
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        if field is None or not isinstance(field.annotation, type) or not issubclass(field.annotation, BaseModel):
+            break
+        model = field.annotation
+    return sorted(model.model_fields)
+
+
+def config_from_dict(raw: Any, where: str = "config") -> Config:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a mapping of sections (data, model, train, query), "
+                          f"not {type(raw).__name__}.")
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = _describe(errors[0], where, Config)
+        if len(errors) > 1:
+            first = first[:-1] + f" (and {len(errors) - 1} more problems)."
+        raise ConfigError(first) from None
+
+
+def resolve_config_path(name: str | Path) -> Path:
+    """Accept a path, or a bare name such as ``quick`` meaning ``configs/quick.yaml``."""
+    path = Path(name)
+    if not path.exists() and not path.suffix and (configs_root() / f"{name}.yaml").exists():
+        path = configs_root() / f"{name}.yaml"
+    return path
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read a YAML config (default ``configs/default.yaml``) and apply dotted overrides."""
+    path = resolve_config_path(path) if path is not None else configs_root() / "default.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc}).") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: is not valid YAML{at} ({getattr(exc, 'problem', exc)}).") from None
+    cfg = config_from_dict(raw, str(path))
+    return cfg.with_overrides(overrides, str(path)) if overrides else cfg

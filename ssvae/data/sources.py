@@ -1,0 +1,168 @@
+"""Data sources: ``mnist``, ``fashion-mnist``, ``npz:PATH`` and ``folder:PATH``."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ssvae.data.dataset import Dataset
+from ssvae.data.folder import read_image_folder
+from ssvae.data.idx import has_idx_set, read_idx_split
+from ssvae.errors import DataError
+from ssvae.paths import data_root
+
+SOURCES = ("mnist", "fashion-mnist", "npz:PATH", "folder:PATH")
+BUNDLED_MNIST = "mnist_5k.npz"
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+SYSTEM_FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def load_dataset(
+    spec: str = "mnist",
+    *,
+    image_size: tuple[int, int] = (28, 28),
+    color: bool = False,
+    classes: tuple[str, ...] | list[str] | None = None,
+) -> Dataset:
+    """Load a data set from a source spec (see :data:`SOURCES`).
+
+    ``image_size`` and ``color`` apply to image folders; ``classes`` names the classes of a
+    source that does not carry its own names (a folder without class sub-folders, an npz
+    without ``class_names``).
+    """
+    spec = str(spec).strip()
+    kind, _, arg = spec.partition(":")
+    if kind == "mnist" and not arg:
+        return _mnist()
+    if kind == "fashion-mnist" and not arg:
+        return _fashion_mnist()
+    if kind == "npz" and arg:
+        return _npz(Path(arg).expanduser(), classes)
+    if kind == "folder" and arg:
+        return _folder(Path(arg).expanduser(), image_size, color, classes)
+    raise DataError(f"unknown data set '{spec}'; use one of: {', '.join(SOURCES)}.")
+
+
+def _nhwc(x: np.ndarray) -> np.ndarray:
+    return x[..., None] if x.ndim == 3 else x
+
+
+def _idx_dataset(name: str, folder: Path, class_names: tuple[str, ...]) -> Dataset:
+    x, y = read_idx_split(folder, "train")
+    xt, yt = read_idx_split(folder, "t10k")
+    for arr, what in ((y, "train"), (yt, "t10k")):
+        if arr.size and int(arr.max()) >= len(class_names):
+            raise DataError(f"{folder}: {what} labels go up to {int(arr.max())}, "
+                            f"but {name} has {len(class_names)} classes.")
+    return Dataset(
+        name=name, images=_nhwc(x), class_names=class_names, source=str(folder),
+        truth=y.astype(np.int64), test_images=_nhwc(xt), test_truth=yt.astype(np.int64),
+        labels_dir=data_root() / name,
+    )
+
+
+def _mnist() -> Dataset:
+    folder = data_root() / "mnist"
+    digits = tuple(str(d) for d in range(10))
+    if has_idx_set(folder):
+        return _idx_dataset("mnist", folder, digits)
+    bundled = folder / BUNDLED_MNIST
+    if not bundled.is_file():
+        raise DataError(f"{folder}: neither the four MNIST IDX files nor the bundled "
+                        f"{BUNDLED_MNIST} are there.")
+    ds = _npz(bundled, None)
+    return Dataset(name="mnist", images=ds.images, class_names=digits, source=ds.source,
+                   truth=ds.truth, test_images=ds.test_images, test_truth=ds.test_truth,
+                   labels_dir=folder, notes=("bundled 5000-digit subset: 4000 pool, 1000 test",))
+
+
+def _fashion_mnist() -> Dataset:
+    for folder in (data_root() / "fashion-mnist", SYSTEM_FASHION):
+        if has_idx_set(folder):
+            ds = _idx_dataset("fashion-mnist", folder, FASHION_CLASSES)
+            return ds
+    raise DataError(
+        f"Fashion-MNIST IDX files are in neither {data_root() / 'fashion-mnist'} nor "
+        f"{SYSTEM_FASHION}; install them with 'apt-get install dataset-fashion-mnist' or copy "
+        "the four *-idx?-ubyte.gz files into data/fashion-mnist/."
+    )
+
+
+def _as_uint8_images(x: np.ndarray, path: Path, key: str) -> np.ndarray:
+    if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] not in (1, 3)):
+        raise DataError(f"{path}: '{key}' has shape {x.shape}; expected N×H×W or N×H×W×C "
+                        "with C 1 or 3.")
+    if x.shape[0] == 0:
+        raise DataError(f"{path}: '{key}' holds no images.")
+    if x.dtype == np.uint8:
+        return _nhwc(x)
+    if np.issubdtype(x.dtype, np.integer) and x.min() >= 0 and x.max() <= 255:
+        return _nhwc(x.astype(np.uint8))
+    if np.issubdtype(x.dtype, np.floating) and np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1:
+        return _nhwc(np.round(x * 255).astype(np.uint8))
+    raise DataError(f"{path}: '{key}' must hold uint8 pixels, integers 0–255 or floats 0–1 "
+                    f"(got {x.dtype} from {x.min()} to {x.max()}).")
+
+
+def _as_class_ids(y: np.ndarray, n: int, path: Path, key: str) -> np.ndarray:
+    if y.ndim != 1 or y.shape[0] != n:
+        raise DataError(f"{path}: '{key}' has shape {y.shape} but there are {n} images.")
+    if not np.issubdtype(y.dtype, np.integer) or (y.size and y.min() < 0):
+        raise DataError(f"{path}: '{key}' must hold non-negative integer class ids.")
+    return y.astype(np.int64)
+
+
+def _npz(path: Path, classes) -> Dataset:
+    if not path.is_file():
+        raise DataError(f"{path}: file not found.")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npz archive ({exc}).") from None
+    if "x" not in arrays:
+        raise DataError(f"{path}: has no array 'x' (found: {', '.join(sorted(arrays)) or 'none'}).")
+    x = _as_uint8_images(arrays["x"], path, "x")
+    y = _as_class_ids(arrays["y"], len(x), path, "y") if "y" in arrays else None
+    xt = yt = None
+    if ("x_test" in arrays) != ("y_test" in arrays):
+        raise DataError(f"{path}: 'x_test' and 'y_test' must come together.")
+    if "x_test" in arrays:
+        xt = _as_uint8_images(arrays["x_test"], path, "x_test")
+        yt = _as_class_ids(arrays["y_test"], len(xt), path, "y_test")
+        if xt.shape[1:] != x.shape[1:]:
+            raise DataError(f"{path}: 'x_test' images are {xt.shape[1:]} but 'x' images are "
+                            f"{x.shape[1:]}.")
+    if "class_names" in arrays:
+        names = tuple(str(c) for c in arrays["class_names"].tolist())
+    elif classes:
+        names = tuple(str(c) for c in classes)
+    elif y is not None:
+        top = max(int(y.max()), int(yt.max()) if yt is not None and yt.size else 0)
+        names = tuple(str(c) for c in range(top + 1))
+    else:
+        names = ()
+    if len(set(names)) != len(names):
+        raise DataError(f"{path}: class names repeat: {', '.join(names)}.")
+    for arr, key in ((y, "y"), (yt, "y_test")):
+        if arr is not None and arr.size and int(arr.max()) >= len(names):
+            raise DataError(f"{path}: '{key}' holds class id {int(arr.max())} but there are "
+                            f"only {len(names)} classes.")
+    return Dataset(name=path.stem, images=x, class_names=names, source=str(path), truth=y,
+                   test_images=xt, test_truth=yt, labels_dir=data_root() / path.stem)
+
+
+def _folder(path: Path, image_size, color, classes) -> Dataset:
+    images, rel_paths, class_dirs = read_image_folder(path, image_size, color)
+    if class_dirs is not None:
+        names = tuple(class_dirs)
+        index = {c: i for i, c in enumerate(names)}
+        truth = np.array([index[p.split("/", 1)[0]] for p in rel_paths], dtype=np.int64)
+    else:
+        names = tuple(str(c) for c in classes) if classes else ()
+        truth = None
+    name = path.resolve().name or "images"
+    return Dataset(name=name, images=images, class_names=names, source=str(path), truth=truth,
+                   paths=tuple(rel_paths), root=path.resolve(), labels_dir=data_root() / name)
