@@ -44,7 +44,7 @@ def parse_labels(text: str, num_items: int, class_names: tuple[str, ...],
     if not text.strip():
         raise LabelsError(f"{where}: the file is empty; it must start with the header "
                           f"'{','.join(HEADER)}'.")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, [])
         if [c.strip() for c in header] != list(HEADER):

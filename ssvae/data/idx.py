@@ -76,6 +76,7 @@ def read_idx_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def has_idx_set(folder: Path) -> bool:
-    return all(find_idx(folder, s, k) is not None
+def idx_files_present(folder: Path) -> int:
+    """How many of the four standard IDX files (train/t10k images/labels) are in folder."""
+    return sum(find_idx(folder, s, k) is not None
                for s in ("train", "t10k") for k in ("images", "labels"))

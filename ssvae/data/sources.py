@@ -8,7 +8,7 @@ import numpy as np
 
 from ssvae.data.dataset import Dataset
 from ssvae.data.folder import read_image_folder
-from ssvae.data.idx import has_idx_set, read_idx_split
+from ssvae.data.idx import idx_files_present, read_idx_split
 from ssvae.errors import DataError
 from ssvae.paths import data_root
 
@@ -66,7 +66,7 @@ def _idx_dataset(name: str, folder: Path, class_names: tuple[str, ...]) -> Datas
 def _mnist() -> Dataset:
     folder = data_root() / "mnist"
     digits = tuple(str(d) for d in range(10))
-    if has_idx_set(folder):
+    if idx_files_present(folder):  # a partial set is an error that names the missing files
         return _idx_dataset("mnist", folder, digits)
     bundled = folder / BUNDLED_MNIST
     if not bundled.is_file():
@@ -80,9 +80,8 @@ def _mnist() -> Dataset:
 
 def _fashion_mnist() -> Dataset:
     for folder in (data_root() / "fashion-mnist", SYSTEM_FASHION):
-        if has_idx_set(folder):
-            ds = _idx_dataset("fashion-mnist", folder, FASHION_CLASSES)
-            return ds
+        if idx_files_present(folder):
+            return _idx_dataset("fashion-mnist", folder, FASHION_CLASSES)
     raise DataError(
         f"Fashion-MNIST IDX files are in neither {data_root() / 'fashion-mnist'} nor "
         f"{SYSTEM_FASHION}; install them with 'apt-get install dataset-fashion-mnist' or copy "
