@@ -1,0 +1,1 @@
+"""The labeling web app (Dash). Never imports JAX: training runs in dashboard.worker."""

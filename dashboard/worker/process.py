@@ -1,0 +1,192 @@
+"""The training worker's main loop. Runs in a process started with the ``spawn`` method.
+
+JAX is imported here only, inside :func:`run_worker`, never at module import: the web
+process imports this module to name the target of the spawned process.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+from dashboard.worker.protocol import ERROR, IDLE, STARTING, STOPPING, TRAINING, Channel
+
+log = logging.getLogger("ssvae.worker")
+
+CHECKPOINT = "checkpoint"
+PREDICTIONS = "predictions.npz"
+STEP_EVENT_INTERVAL_S = 0.5  # step-level progress events are published at most this often
+STOP_POLL_INTERVAL_S = 0.1
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+class Worker:
+    """Holds the warm model between runs and serves jobs from the channel."""
+
+    def __init__(self, spec: dict[str, Any]):
+        from ssvae.cli.common import dataset_from_config
+        from ssvae.config import config_from_dict
+
+        self.spec = spec
+        self.workspace = Path(spec["workspace"])
+        self.channel = Channel(spec["store"])
+        self.config = config_from_dict(spec["config"], "training worker config")
+        self.dataset = dataset_from_config(self.config)
+        self.trainer = None
+        self.parent_pid = spec.get("parent_pid")
+
+    # -- model ----------------------------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.workspace / CHECKPOINT
+
+    @property
+    def predictions_path(self) -> Path:
+        return self.workspace / PREDICTIONS
+
+    def load_model(self) -> str:
+        """The newest good checkpoint if it fits, else a fresh model. Returns what happened."""
+        from ssvae.errors import CheckpointError
+        from ssvae.train import Trainer
+
+        if self.checkpoint_path.exists():
+            try:
+                self.trainer = Trainer.from_checkpoint(self.checkpoint_path, self.dataset)
+                return f"resumed from {self.checkpoint_path}"
+            except CheckpointError as exc:
+                self.channel.publish_error(f"{exc} A new model was started instead.")
+        self.trainer = Trainer(self.config, self.dataset)
+        return "started a new model"
+
+    # -- loop -------------------------------------------------------------------------------
+    def parent_alive(self) -> bool:
+        if not self.parent_pid:
+            return True
+        return os.getppid() == self.parent_pid
+
+    def serve(self) -> None:
+        while self.parent_alive():
+            job = self.channel.next_job()
+            if job is None:
+                time.sleep(0.05)
+                continue
+            if job.get("type") == "shutdown":
+                break
+            if job.get("type") == "train":
+                self.run(job)
+
+    def run(self, job: dict[str, Any]) -> None:
+        run_id = job["run_id"]
+        epochs = int(job["epochs"])
+        labels = {int(s): int(c) for s, c in job.get("labels", [])}
+        t0 = time.time()
+        events: list[dict[str, Any]] = []
+        last_step_pub = [0.0]
+        last_stop_poll = [0.0, False]
+        self.channel.set_state(status=TRAINING, run_id=run_id, epoch=0, epochs=epochs,
+                               eta_s=None, started_at=t0, labels=len(labels), message="")
+
+        def on_progress(metrics: dict[str, Any]) -> None:
+            now = time.time()
+            ev = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in metrics.items()
+                  if isinstance(v, (int, float, str, bool)) or v is None}
+            ev["time_s"] = now - t0
+            is_epoch = ev.get("kind", "epoch") == "epoch"
+            if not is_epoch and now - last_step_pub[0] < STEP_EVENT_INTERVAL_S:
+                return
+            last_step_pub[0] = now
+            done = float(ev.get("epoch_progress", ev.get("epoch", 0)))
+            eta = (now - t0) / done * (epochs - done) if done > 0 else None
+            events.append(ev)
+            self.channel.publish_curves(run_id, events)
+            state = self.channel.state()
+            self.channel.set_state(
+                status=STOPPING if state.get("status") == STOPPING else TRAINING,
+                epoch=int(ev.get("epoch", 0)), eta_s=eta)
+
+        def should_stop() -> bool:
+            now = time.time()
+            if now - last_stop_poll[0] >= STOP_POLL_INTERVAL_S:
+                last_stop_poll[0] = now
+                last_stop_poll[1] = self.channel.stop_requested(run_id)
+            return bool(last_stop_poll[1])
+
+        summary: dict[str, Any] = {"run_id": run_id, "labels": len(labels), "started_at": t0,
+                                   "epochs_requested": epochs, "settings": job.get("settings", {})}
+        try:
+            self.apply_settings(job.get("settings") or {})
+            before = len(self.trainer.history)
+            self.trainer.train_epochs(epochs, labels, on_progress=on_progress, should_stop=should_stop)
+            history = self.trainer.history[before:]
+            self.trainer.save_checkpoint(self.checkpoint_path)
+            preds = self.trainer.predict()
+            preds.save(self.predictions_path)
+            stopped = should_stop() or len(history) < epochs
+            final = history[-1] if history else {}
+            summary.update(
+                status="stopped" if stopped else "finished", epochs=len(history),
+                seconds=time.time() - t0, finished_at=time.time(),
+                test_accuracy=preds.meta.get("test_accuracy"),
+                final={k: v for k, v in final.items() if isinstance(v, (int, float))},
+            )
+            self.channel.publish_run(summary, new_result=True)
+            self.channel.set_state(status=IDLE, eta_s=None, epoch=len(history),
+                                   message=f"run {summary['status']} after {len(history)} epochs")
+        except Exception as exc:  # training failed: report, keep the worker and the last good model
+            log.exception("training run %s failed", run_id)
+            message = f"training run failed: {type(exc).__name__}: {exc}"
+            summary.update(status="failed", seconds=time.time() - t0, error=message,
+                           finished_at=time.time())
+            self.channel.publish_error(message, run_id)
+            self.channel.publish_run(summary, new_result=False)
+            self.channel.set_state(status=ERROR, eta_s=None, message=message,
+                                   trace=traceback.format_exc(limit=5))
+            try:
+                self.load_model()  # back to the last good checkpoint
+            except Exception:  # pragma: no cover - nothing better to do
+                log.exception("could not reload the model after a failure")
+
+    def apply_settings(self, settings: dict[str, Any]) -> None:
+        """Change training settings (learning rate, loss weights, batch size…) for this run."""
+        if not settings:
+            return
+        update = getattr(self.trainer, "update_settings", None)
+        if update is None:
+            raise RuntimeError("this trainer cannot change its settings between runs")
+        update(settings)
+
+
+def _heartbeat(channel: Channel, stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        try:
+            channel.beat()
+        except Exception:  # pragma: no cover - a busy store must not kill the worker
+            pass
+
+
+def run_worker(spec: dict[str, Any]) -> None:
+    """Entry point of the spawned worker process."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    channel = Channel(spec["store"])
+    channel.set_state(status=STARTING, pid=os.getpid(), message="loading the model")
+    stop = threading.Event()
+    threading.Thread(target=_heartbeat, args=(channel, stop), daemon=True).start()
+    try:
+        worker = Worker(spec)
+        what = worker.load_model()
+        channel.set_state(status=IDLE, pid=os.getpid(), message=what)
+        worker.serve()
+    except Exception as exc:
+        channel.publish_error(f"training worker could not start: {type(exc).__name__}: {exc}")
+        channel.set_state(status=ERROR, message=f"worker could not start: {exc}")
+        raise
+    finally:
+        stop.set()

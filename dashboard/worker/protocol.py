@@ -1,0 +1,115 @@
+"""The channel between the web process and the training worker: a diskcache store.
+
+Everything in it is JSON (``diskcache.JSONDisk``), so neither side unpickles what the other
+wrote. Keys:
+
+``job-…``            queue of job requests (``{"type": "train", …}`` or ``{"type": "shutdown"}``)
+``stop:<run>``       stop flag for one run
+``state``            the worker's state: status, run, epoch of epochs, ETA, pid, message
+``heartbeat``        the time the worker last said it was alive
+``curves:<run>``     the run's progress events so far (per epoch and every N steps)
+``progress_version`` bumped with each progress event
+``runs``             history of finished runs (labels used, epochs, losses, test accuracy)
+``result_version``   bumped when a new predictions snapshot and checkpoint are on disk
+``error``            the last error, with its message
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import diskcache
+
+# statuses of the worker, as the page shows them
+STARTING, IDLE, TRAINING, STOPPING, ERROR, DEAD = (
+    "starting", "idle", "training", "stopping", "error", "dead")
+QUEUED = "queued"
+BUSY = (QUEUED, STARTING, TRAINING, STOPPING)
+
+
+class Channel:
+    """One side's handle on the store; cheap to create, safe across processes."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+        self.cache = diskcache.Cache(str(directory), disk=diskcache.JSONDisk, timeout=10)
+
+    def close(self) -> None:
+        self.cache.close()
+
+    # -- jobs --------------------------------------------------------------------------
+    def submit(self, job: dict[str, Any]) -> None:
+        self.cache.push(job, prefix="job")
+
+    def next_job(self) -> dict[str, Any] | None:
+        _, job = self.cache.pull(prefix="job")
+        return job
+
+    def pending_jobs(self) -> int:
+        return sum(1 for k in self.cache.iterkeys() if isinstance(k, str) and k.startswith("job-"))
+
+    def clear_jobs(self) -> None:
+        while self.next_job() is not None:
+            pass
+
+    # -- stop ---------------------------------------------------------------------------
+    def request_stop(self, run_id: str) -> None:
+        self.cache.set(f"stop:{run_id}", True, expire=24 * 3600)
+
+    def stop_requested(self, run_id: str) -> bool:
+        return bool(self.cache.get(f"stop:{run_id}", False))
+
+    # -- state --------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return self.cache.get("state", {"status": DEAD, "message": "no training worker yet"})
+
+    def set_state(self, **fields: Any) -> dict[str, Any]:
+        with self.cache.transact():
+            state = {**self.cache.get("state", {}), **fields, "updated": time.time()}
+            self.cache.set("state", state)
+        return state
+
+    def beat(self) -> None:
+        self.cache.set("heartbeat", time.time())
+
+    def last_beat(self) -> float | None:
+        return self.cache.get("heartbeat")
+
+    # -- progress -------------------------------------------------------------------------
+    def publish_curves(self, run_id: str, events: list[dict[str, Any]]) -> None:
+        with self.cache.transact():
+            self.cache.set(f"curves:{run_id}", events, expire=7 * 24 * 3600)
+            self.cache.incr("progress_version")
+
+    def curves(self, run_id: str | None) -> list[dict[str, Any]]:
+        return self.cache.get(f"curves:{run_id}", []) if run_id else []
+
+    def progress_version(self) -> int:
+        return int(self.cache.get("progress_version", 0))
+
+    # -- results ------------------------------------------------------------------------
+    def publish_run(self, summary: dict[str, Any], new_result: bool) -> None:
+        with self.cache.transact():
+            runs = self.cache.get("runs", [])
+            runs = [r for r in runs if r.get("run_id") != summary.get("run_id")] + [summary]
+            self.cache.set("runs", runs)
+            if new_result:
+                self.cache.incr("result_version")
+            self.cache.incr("progress_version")
+
+    def runs(self) -> list[dict[str, Any]]:
+        return self.cache.get("runs", [])
+
+    def result_version(self) -> int:
+        return int(self.cache.get("result_version", 0))
+
+    # -- errors -------------------------------------------------------------------------
+    def publish_error(self, message: str, run_id: str | None = None) -> None:
+        self.cache.set("error", {"message": message, "run_id": run_id, "at": time.time()})
+
+    def error(self) -> dict[str, Any] | None:
+        return self.cache.get("error")
+
+    def clear_error(self) -> None:
+        self.cache.delete("error")
