@@ -11,6 +11,17 @@ import numpy as np
 from ssvae.errors import SSVAEError
 
 STRATEGIES = ("entropy", "margin", "least_confidence", "bald", "random")
+# query strategies offered to users: the scores above, plus a diversity-aware entropy batch
+QUERY_STRATEGIES = (*STRATEGIES, "diverse")
+
+
+def parse_query(name: str) -> tuple[str, bool]:
+    """``"diverse"`` means entropy with the diverse batch mode; others are plain scores."""
+    if name == "diverse":
+        return "entropy", True
+    if name not in STRATEGIES:
+        raise SSVAEError(f"query strategy '{name}' is not one of: {', '.join(QUERY_STRATEGIES)}.")
+    return name, False
 
 
 def probability_scores(probs: np.ndarray) -> dict[str, np.ndarray]:

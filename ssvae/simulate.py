@@ -1,0 +1,190 @@
+"""Active-learning simulation: the ground truth plays the oracle.
+
+Each round ranks the pool with a query strategy (the same :func:`ssvae.ranking.rank` the
+dashboard uses), labels the top ``step`` images from the ground truth, continues training
+the same :class:`ssvae.train.Trainer` incrementally, and measures held-out test accuracy.
+For fairness every strategy of a seed starts from the same initial labels and the same
+initial model (one checkpoint, loaded once per strategy).
+"""
+from __future__ import annotations
+
+import csv
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ssvae.config import Config
+from ssvae.data import Dataset
+from ssvae.errors import SSVAEError
+from ssvae.ranking import QUERY_STRATEGIES, parse_query, rank
+
+COLUMNS = ("strategy", "seed", "round", "labels", "accuracy", "seconds")
+MILESTONES = (50, 100, 200)
+THRESHOLDS = (0.80, 0.90)
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    strategies: tuple[str, ...] = ("entropy", "margin", "bald", "diverse", "random")
+    initial: int = 10
+    step: int = 10
+    budget: int = 200
+    epochs_per_round: int = 5
+    first_epochs: int | None = None  # epochs of the initial model (default: the config's)
+    seeds: tuple[int, ...] = (0, 1, 2)
+
+    def validate(self, dataset: Dataset) -> None:
+        for s in self.strategies:
+            parse_query(s)
+        if not dataset.has_truth or not dataset.has_test:
+            raise SSVAEError(f"data set '{dataset.name}' needs ground truth and a held-out test "
+                             "split for a simulation; this one lacks "
+                             f"{'ground truth' if not dataset.has_truth else 'a test split'}.")
+        for name, v, lo in (("initial", self.initial, 1), ("step", self.step, 1),
+                            ("epochs-per-round", self.epochs_per_round, 1)):
+            if v < lo:
+                raise SSVAEError(f"--{name} must be at least {lo} (got {v}).")
+        if not self.initial <= self.budget <= dataset.size:
+            raise SSVAEError(f"--budget must lie between --initial ({self.initial}) and the pool "
+                             f"size ({dataset.size}); got {self.budget}.")
+        if not self.strategies:
+            raise SSVAEError(f"give at least one strategy: {', '.join(QUERY_STRATEGIES)}.")
+
+
+def initial_labels(truth: np.ndarray, n: int, num_classes: int, seed: int) -> dict[int, int]:
+    """``n`` starting labels: one per class where possible (n ≥ classes), the rest at random."""
+    rng = np.random.default_rng(seed)
+    chosen: list[int] = []
+    if n >= num_classes:
+        for c in range(num_classes):
+            members = np.flatnonzero(truth == c)
+            if members.size:
+                chosen.append(int(rng.choice(members)))
+    rest = np.setdiff1d(np.arange(truth.size), chosen)
+    chosen += [int(s) for s in rng.choice(rest, size=n - len(chosen), replace=False)]
+    return {s: int(truth[s]) for s in chosen}
+
+
+def run_simulation(config: Config, dataset: Dataset, settings: SimulationSettings,
+                   progress=None) -> list[dict]:
+    """Run every (seed, strategy) loop; return the result rows (see :data:`COLUMNS`).
+
+    ``progress`` is called with (rounds done, rounds total, a short description).
+    """
+    from ssvae.train import Trainer
+
+    settings.validate(dataset)
+    truth = np.asarray(dataset.truth)
+    rounds = 1 + -(-(settings.budget - settings.initial) // settings.step)
+    total = len(settings.seeds) * len(settings.strategies) * rounds
+    done = 0
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="ssvae-sim-") as tmp:
+        for seed in settings.seeds:
+            cfg = config.with_overrides({"train.seed": seed})
+            start = initial_labels(truth, settings.initial, dataset.num_classes, seed)
+            t0 = time.perf_counter()
+            base = Trainer(cfg, dataset)
+            base.train_epochs(settings.first_epochs or cfg.train.epochs, start)
+            base_seconds = time.perf_counter() - t0
+            ckpt = Path(tmp) / f"seed{seed}"
+            base.save_checkpoint(ckpt)
+            base_preds = base.predict()
+            del base
+            for name in settings.strategies:
+                strategy, diverse = parse_query(name)
+                trainer = Trainer.from_checkpoint(ckpt, dataset)
+                preds = base_preds
+                labels = dict(start)
+                t0 = time.perf_counter() - base_seconds
+                for r in range(rounds):
+                    if r:
+                        k = min(settings.step, settings.budget - len(labels))
+                        picks = rank(preds.scores, strategy, k, list(labels), diverse=diverse,
+                                     latent=preds.latent, seed=seed * 1000 + r)
+                        if set(picks.tolist()) & labels.keys():  # never happens: rank excludes them
+                            raise AssertionError("rank proposed an already-labeled image")
+                        labels.update({int(s): int(truth[s]) for s in picks})
+                        trainer.train_epochs(settings.epochs_per_round, labels)
+                        preds = trainer.predict()
+                    rows.append({"strategy": name, "seed": seed, "round": r, "labels": len(labels),
+                                 "accuracy": float(preds.meta["test_accuracy"]),
+                                 "seconds": round(time.perf_counter() - t0, 3)})
+                    done += 1
+                    if progress:
+                        progress(done, total, f"{name} seed {seed}: {len(labels)} labels, "
+                                              f"acc {rows[-1]['accuracy']:.3f}")
+    return rows
+
+
+def summarize(rows: list[dict]) -> dict[str, dict]:
+    """Per strategy: mean/std accuracy per label count, accuracy at milestones, labels to
+    reach each threshold (on the mean curve)."""
+    out: dict[str, dict] = {}
+    for name in dict.fromkeys(r["strategy"] for r in rows):
+        mine = [r for r in rows if r["strategy"] == name]
+        counts = sorted({r["labels"] for r in mine})
+        accs = {n: np.array([r["accuracy"] for r in mine if r["labels"] == n]) for n in counts}
+        mean = {n: float(a.mean()) for n, a in accs.items()}
+        std = {n: float(a.std()) for n, a in accs.items()}
+        at = {}
+        for m in MILESTONES:
+            below = [n for n in counts if n <= m]
+            at[m] = mean[below[-1]] if below and below[-1] == m else None
+        reach = {t: next((n for n in counts if mean[n] >= t), None) for t in THRESHOLDS}
+        out[name] = {"labels": counts, "mean": mean, "std": std, "at": at, "reach": reach,
+                     "seeds": len({r["seed"] for r in mine})}
+    return out
+
+
+def write_outputs(rows: list[dict], folder: Path, title: str) -> dict[str, Path]:
+    import plotly.graph_objects as go
+
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path = folder / "results.csv"
+    with open(csv_path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    summary = summarize(rows)
+    fig = go.Figure()
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#7f7f7f", "#ff7f0e", "#17becf"]
+    for i, (name, s) in enumerate(summary.items()):
+        color = palette[i % len(palette)]
+        x = s["labels"]
+        mean = np.array([s["mean"][n] for n in x])
+        std = np.array([s["std"][n] for n in x])
+        fig.add_scatter(x=x + x[::-1], y=np.concatenate([mean + std, (mean - std)[::-1]]),
+                        fill="toself", fillcolor=color, opacity=0.15, line_width=0,
+                        hoverinfo="skip", showlegend=False, legendgroup=name)
+        fig.add_scatter(x=x, y=mean, mode="lines+markers", name=name, line_color=color,
+                        legendgroup=name,
+                        hovertemplate=f"{name}<br>%{{x}} labels<br>accuracy %{{y:.3f}}<extra></extra>")
+    fig.update_layout(title=title, xaxis_title="labels", yaxis_title="held-out test accuracy",
+                      yaxis_tickformat=".0%", template="plotly_white", hovermode="x unified")
+    html_path = folder / "accuracy.html"
+    fig.write_html(html_path, include_plotlyjs="directory")
+    report = folder / "REPORT.md"
+    report.write_text(render_report(summary, title))
+    return {"csv": csv_path, "html": html_path, "report": report}
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{100 * v:.1f} %"
+
+
+def render_report(summary: dict[str, dict], title: str) -> str:
+    lines = [f"# {title}", "", "Held-out test accuracy, mean over seeds (spread in "
+             "[accuracy.html](accuracy.html); rows in [results.csv](results.csv)).", "",
+             "| strategy | seeds | " + " | ".join(f"acc @ {m}" for m in MILESTONES) + " | "
+             + " | ".join(f"labels to {int(t * 100)} %" for t in THRESHOLDS) + " |",
+             "|---|---|" + "---|" * (len(MILESTONES) + len(THRESHOLDS))]
+    for name, s in summary.items():
+        cells = [_pct(s["at"][m]) + (f" ± {100 * s['std'][m]:.1f}" if s["at"][m] is not None
+                                     and s["seeds"] > 1 else "") for m in MILESTONES]
+        cells += [str(s["reach"][t]) if s["reach"][t] is not None else "not reached" for t in THRESHOLDS]
+        lines.append(f"| {name} | {s['seeds']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
