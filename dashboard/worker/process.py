@@ -96,21 +96,21 @@ class Worker:
 
         def on_progress(metrics: dict[str, Any]) -> None:
             now = time.time()
-            ev = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in metrics.items()
-                  if isinstance(v, (int, float, str, bool)) or v is None}
+            ev = {k: v for k, v in metrics.items()
+                  if isinstance(v, (int, float, str, bool)) and k != "history"}
             ev["time_s"] = now - t0
-            is_epoch = ev.get("kind", "epoch") == "epoch"
-            if not is_epoch and now - last_step_pub[0] < STEP_EVENT_INTERVAL_S:
+            if ev.get("event") != "epoch" and now - last_step_pub[0] < STEP_EVENT_INTERVAL_S:
                 return
             last_step_pub[0] = now
-            done = float(ev.get("epoch_progress", ev.get("epoch", 0)))
-            eta = (now - t0) / done * (epochs - done) if done > 0 else None
             events.append(ev)
             self.channel.publish_curves(run_id, events)
-            state = self.channel.state()
-            self.channel.set_state(
-                status=STOPPING if state.get("status") == STOPPING else TRAINING,
-                epoch=int(ev.get("epoch", 0)), eta_s=eta)
+            if ev.get("event") == "epoch":
+                progress = float(ev.get("run_epoch", 0))
+            else:
+                progress = ev.get("run_epoch", 1) - 1 + ev.get("run_step", 0) / ev.get("steps_per_epoch", 1)
+            stopping = self.channel.state().get("status") == STOPPING
+            self.channel.set_state(status=STOPPING if stopping else TRAINING, epoch=int(progress),
+                                   progress=progress, eta_s=ev.get("eta_s"))
 
         def should_stop() -> bool:
             now = time.time()
@@ -123,18 +123,19 @@ class Worker:
                                    "epochs_requested": epochs, "settings": job.get("settings", {})}
         try:
             self.apply_settings(job.get("settings") or {})
-            before = len(self.trainer.history)
-            self.trainer.train_epochs(epochs, labels, on_progress=on_progress, should_stop=should_stop)
-            history = self.trainer.history[before:]
+            result = self.trainer.train_epochs(epochs, labels, on_progress=on_progress,
+                                               should_stop=should_stop)
+            history = result["history"]
             self.trainer.save_checkpoint(self.checkpoint_path)
-            preds = self.trainer.predict()
+            preds = self.trainer.predict(previous=self.previous_predictions())
             preds.save(self.predictions_path)
-            stopped = should_stop() or len(history) < epochs
             final = history[-1] if history else {}
+            status = ("stopped" if result["stopped"] else
+                      "early-stopped" if result.get("early_stopped") else "finished")
             summary.update(
-                status="stopped" if stopped else "finished", epochs=len(history),
+                status=status, epochs=len(history),
                 seconds=time.time() - t0, finished_at=time.time(),
-                test_accuracy=preds.meta.get("test_accuracy"),
+                test_accuracy=final.get("test_accuracy", preds.meta.get("test_accuracy")),
                 final={k: v for k, v in final.items() if isinstance(v, (int, float))},
             )
             self.channel.publish_run(summary, new_result=True)
@@ -158,10 +159,19 @@ class Worker:
         """Change training settings (learning rate, loss weights, batch size…) for this run."""
         if not settings:
             return
-        update = getattr(self.trainer, "update_settings", None)
-        if update is None:
-            raise RuntimeError("this trainer cannot change its settings between runs")
-        update(settings)
+        self.trainer.configure(settings)
+
+    def previous_predictions(self):
+        """The snapshot on disk, so a restarted worker keeps the map aligned with it."""
+        if getattr(self.trainer, "last_map", None) is not None or not self.predictions_path.exists():
+            return None
+        from ssvae.errors import CheckpointError
+        from ssvae.predictions import Predictions
+
+        try:
+            return Predictions.load(self.predictions_path)
+        except CheckpointError:
+            return None
 
 
 def _heartbeat(channel: Channel, stop: threading.Event) -> None:

@@ -1,0 +1,149 @@
+"""The training worker's job protocol with the real trainer on a tiny data set: start,
+progress, refusal of a second start, stop, a failing run, and SIGKILL with recovery."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from dashboard.worker.protocol import DEAD, IDLE
+from dashboard.worker.service import TrainingRefused, TrainingService
+from ssvae.config import load_config
+from ssvae.predictions import Predictions
+
+
+def wait_for(predicate, timeout=60.0, interval=0.05, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A 3-class data set of 8×8 blobs: 300 pool images, 60 test images."""
+    root = tmp_path_factory.mktemp("tinydata")
+    rng = np.random.default_rng(0)
+
+    def make(n):
+        y = rng.integers(0, 3, n)
+        x = rng.integers(0, 40, (n, 8, 8)).astype(np.uint8)
+        for i, c in enumerate(y):
+            x[i, 2 * c:2 * c + 3, 1:7] = 230
+        return x, y
+
+    x, y = make(300)
+    xt, yt = make(60)
+    path = root / "blobs.npz"
+    np.savez(path, x=x, y=y, x_test=xt, y_test=yt, class_names=np.array(["a", "b", "c"]))
+    return path, y
+
+
+def make_service(tiny, tmp_path) -> TrainingService:
+    path, _ = tiny
+    cfg = load_config("quick", {"data.dataset": f"npz:{path}", "train.batch_size": 32})
+    return TrainingService(tmp_path / "ws", cfg.model_dump(mode="json"))
+
+
+@pytest.fixture
+def service(tiny, tmp_path):
+    svc = make_service(tiny, tmp_path)
+    yield svc
+    svc.shutdown(timeout=20)
+
+
+def labels_of(truth, n=30):
+    return {i: int(truth[i]) for i in range(n)}
+
+
+def test_run_reports_progress_and_publishes_predictions(service, tiny):
+    _, truth = tiny
+    run = service.start_run(labels_of(truth), epochs=3)
+    wait_for(lambda: service.channel.result_version() >= 1, 120, what="the first result")
+    state = service.status()
+    assert state["status"] == IDLE and state["run_id"] == run
+    events = service.channel.curves(run)
+    epochs = [e for e in events if e.get("event") == "epoch"]
+    assert len(epochs) == 3 and epochs[-1]["epoch"] == 3
+    assert any("loss" in k for k in epochs[-1])
+    preds = Predictions.load(service.predictions_path)
+    assert preds.probs.shape == (300, 3) and preds.map2d.shape == (300, 2)
+    assert preds.recon.dtype == np.uint8 and set(preds.scores) >= {"entropy", "margin", "bald"}
+    [summary] = service.channel.runs()
+    assert summary["status"] == "finished" and summary["labels"] == 30 and summary["epochs"] == 3
+    assert 0.0 <= summary["test_accuracy"] <= 1.0
+
+
+def test_second_start_refused_then_stop_keeps_epochs(service, tiny):
+    _, truth = tiny
+    run = service.start_run(labels_of(truth), epochs=5000)
+    with pytest.raises(TrainingRefused, match="already"):
+        service.start_run(labels_of(truth), epochs=1)
+    wait_for(lambda: len(service.channel.curves(run)) >= 3, 120, what="a few epochs")
+    service.stop_run()
+    wait_for(lambda: service.status()["status"] == IDLE, 60, what="the stop")
+    [summary] = [r for r in service.channel.runs() if r["run_id"] == run]
+    assert summary["status"] == "stopped" and 1 <= summary["epochs"] < 5000
+    assert service.channel.result_version() >= 1  # stopping refreshes the predictions
+    assert (service.workspace / "checkpoint").exists()
+    with pytest.raises(TrainingRefused, match="nothing to stop"):
+        service.stop_run()
+    # the labels snapshot was taken at start; the next run trains on more labels, warm
+    t0 = time.time()
+    run2 = service.start_run(labels_of(truth, 60), epochs=2)
+    wait_for(lambda: any(r["run_id"] == run2 and r["status"] == "finished"
+                         for r in service.channel.runs()), 60, what="the second run")
+    assert [r for r in service.channel.runs() if r["run_id"] == run2][0]["labels"] == 60
+    assert time.time() - t0 < 30
+
+
+def test_a_failing_run_is_reported_and_the_worker_keeps_serving(service, tiny):
+    _, truth = tiny
+    service.ensure_worker()
+    wait_for(lambda: service.status()["status"] == IDLE, 120, what="the worker")
+    # a forged job that bypasses the web side's checks: a Serial outside the data set
+    service.channel.submit({"type": "train", "run_id": "forged", "epochs": 1,
+                            "labels": [[100000, 1]], "settings": {}})
+    wait_for(lambda: service.channel.error(), 60, what="the error")
+    assert service.channel.error()["run_id"] == "forged"
+    assert [r for r in service.channel.runs() if r["run_id"] == "forged"][0]["status"] == "failed"
+    run = service.start_run(labels_of(truth), epochs=1)
+    wait_for(lambda: any(r["run_id"] == run and r["status"] == "finished"
+                         for r in service.channel.runs()), 60, what="a good run after the failure")
+
+
+def test_sigkill_mid_run_is_reported_and_start_recovers(service, tiny):
+    _, truth = tiny
+    first = service.start_run(labels_of(truth), epochs=2)
+    wait_for(lambda: service.channel.result_version() >= 1, 120, what="a good checkpoint")
+    good = Predictions.load(service.predictions_path)
+    run = service.start_run(labels_of(truth), epochs=5000)
+    wait_for(lambda: len(service.channel.curves(run)) >= 2, 60, what="training")
+    os.kill(service._proc.pid, signal.SIGKILL)
+    state = wait_for(lambda: service.status() if service.status()["status"] == DEAD else None,
+                     30, what="the death to be noticed")
+    assert "killed by signal 9" in state["message"] and "labels are safe" in state["message"]
+    assert [r for r in service.channel.runs() if r["run_id"] == run][0]["status"] == "failed"
+    # the last good snapshot is untouched and loads
+    assert Predictions.load(service.predictions_path).probs.shape == good.probs.shape
+    run3 = service.start_run(labels_of(truth), epochs=1)
+    wait_for(lambda: any(r["run_id"] == run3 and r["status"] == "finished"
+                         for r in service.channel.runs()), 120, what="recovery")
+    assert service.status()["message"].startswith("run finished")
+    assert first != run3
+
+
+def test_web_side_never_imports_jax():
+    import subprocess
+
+    code = ("import sys; import dashboard.worker.service, dashboard.worker.process; "
+            "print('jax' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
