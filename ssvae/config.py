@@ -29,16 +29,48 @@ class DataConfig(Section):
 
 
 class ModelConfig(Section):
-    encoder: Literal["dense", "conv"] = "dense"
+    """The networks (see ``ssvae/models.py`` and docs/MODEL.md for why the defaults)."""
+
+    encoder: Literal["dense", "conv"] = "dense"  # q(z|x) (the decoder mirrors it)
     latent_dim: int = Field(16, ge=2, le=512)
-    hidden: tuple[int, ...] = (512, 256)
+    hidden: tuple[int, ...] = (512, 256)  # dense layers of the encoder (decoder: reversed)
+    conv_features: tuple[int, ...] = (32, 64)  # stride-2 conv layers of the conv variant
+    classifier: Literal["image", "latent"] = "image"  # what q(y|x) reads
+    classifier_hidden: tuple[int, ...] = (512, 256)
+    classifier_dropout: float = Field(0.2, ge=0, lt=1)  # also drives BALD's MC samples
+    decoder_uses_y: bool = True  # p(x|z,y), the M2 form; False: p(x|z)
+    prior: Literal["normal", "mixture"] = "normal"
+    components: int | None = Field(None, ge=2, le=1024)  # mixture K; default: one per class
+    dirichlet_alpha: float | None = Field(None, gt=0)  # Dirichlet prior on the mixture weights
+    likelihood: Literal["bernoulli", "mse"] = "bernoulli"
+    mse_sigma: float = Field(0.1, gt=0)  # fixed std of the Gaussian likelihood ("mse")
 
 
 class TrainConfig(Section):
+    """Optimisation and the weights of the loss terms (see ``ssvae/losses.py``)."""
+
     epochs: int = Field(30, ge=1, le=100_000)
-    batch_size: int = Field(256, ge=8, le=65_536)
+    batch_size: int = Field(256, ge=8, le=65_536)  # unlabeled images per step
+    labeled_batch_size: int = Field(64, ge=1, le=65_536)  # labeled images per step (oversampled)
     learning_rate: float = Field(1e-3, gt=0, le=1)
+    weight_decay: float = Field(1e-4, ge=0, le=1)
+    grad_clip: float = Field(5.0, gt=0)
     seed: int = Field(0, ge=0)
+    classification_weight: float = Field(50.0, gt=0)  # alpha on the labeled cross-entropy
+    unlabeled_weight: float = Field(1.0, ge=0)  # weight of the unlabeled ELBO term
+    unlabeled: Literal["sum", "expect"] = "sum"  # M2: sum over y, or decode the expected y
+    kl_weight: float = Field(1.0, ge=0)
+    kl_warmup_epochs: float = Field(0.0, ge=0)
+    consistency_weight: float = Field(0.0, ge=0)  # q(y|aug x) should match q(y|x), unlabeled
+    consistency_temperature: float = Field(1.0, gt=0)  # sharpening of the consistency target
+    consistency_threshold: float = Field(0.0, ge=0, lt=1)  # only confident targets count
+    augment_shift: int = Field(0, ge=0, le=8)  # random translation (pixels) of classifier inputs
+    val_fraction: float = Field(0.1, ge=0, lt=1)  # images (never labels) held out for validation
+    val_max: int = Field(2000, ge=0)
+    early_stopping_patience: int = Field(0, ge=0)  # epochs without val improvement; 0 = off
+    progress_every: int = Field(20, ge=1)  # steps between on_progress calls
+    eval_batch_size: int = Field(2048, ge=16)
+    mc_samples: int = Field(16, ge=2, le=256)  # Monte-Carlo samples for BALD
 
 
 class QueryConfig(Section):

@@ -1,0 +1,207 @@
+"""The networks of the semi-supervised VAE, as plain Flax linen modules.
+
+* ``Encoder``    q(z|x): dense or convolutional, for any H×W×C input; returns mean, log-variance.
+* ``Classifier`` q(y|x): reads the image (dense or conv trunk) or the latent code; dropout
+  only before the last layer, so Monte-Carlo dropout for BALD re-runs just that layer.
+* ``Decoder``    p(x|z) or p(x|z,y) (the M2 form): returns pixel *logits* (the sigmoid is
+  applied only by the loss or for display).
+* ``SSVAE``      ties them together with the prior: a standard normal, or a mixture of K
+  Gaussians with learnable means, log-variances and weights π (logits). When K equals the
+  number of classes the components are the classes: p(z|y) = N(μ_y, σ_y²), p(y) = π, and
+  the decoder p(x|z,y) is component-aware.
+
+Images enter as floats in [0, 1] (``to_float``); no module knows about data sets or training.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+def to_float(images_uint8: jax.Array) -> jax.Array:
+    return images_uint8.astype(jnp.float32) / 255.0
+
+
+class MLP(nn.Module):
+    features: Sequence[int]
+
+    @nn.compact
+    def __call__(self, x):
+        for f in self.features:
+            x = nn.relu(nn.Dense(f)(x))
+        return x
+
+
+class ConvTrunk(nn.Module):
+    """Stride-2 3×3 convolutions, then flatten."""
+
+    features: Sequence[int]
+
+    @nn.compact
+    def __call__(self, x):
+        for f in self.features:
+            x = nn.relu(nn.Conv(f, (3, 3), strides=(2, 2), padding="SAME")(x))
+        return x.reshape(x.shape[0], -1)
+
+
+def _trunk(kind: str, hidden: Sequence[int], conv_features: Sequence[int]):
+    if kind == "conv":
+        return nn.Sequential([ConvTrunk(tuple(conv_features)), MLP(tuple(hidden[-1:]))])
+    return MLP(tuple(hidden))
+
+
+class Encoder(nn.Module):
+    kind: str
+    hidden: Sequence[int]
+    conv_features: Sequence[int]
+    latent_dim: int
+
+    @nn.compact
+    def __call__(self, x):
+        if self.kind != "conv":
+            x = x.reshape(x.shape[0], -1)
+        h = _trunk(self.kind, self.hidden, self.conv_features)(x)
+        return nn.Dense(self.latent_dim, name="mean")(h), nn.Dense(self.latent_dim, name="logvar")(h)
+
+
+class Decoder(nn.Module):
+    kind: str
+    hidden: Sequence[int]  # as the encoder's; used reversed
+    conv_features: Sequence[int]
+    image_shape: tuple[int, int, int]
+
+    @nn.compact
+    def __call__(self, z, y=None):
+        h = z if y is None else jnp.concatenate([z, y.astype(z.dtype)], axis=-1)
+        H, W, C = self.image_shape
+        if self.kind != "conv":
+            h = MLP(tuple(reversed(tuple(self.hidden))))(h)
+            return nn.Dense(H * W * C)(h).reshape(h.shape[0], H, W, C)
+        n = len(self.conv_features)
+        h0, w0 = math.ceil(H / 2 ** n), math.ceil(W / 2 ** n)
+        h = MLP(tuple(self.hidden[-1:]))(h)
+        h = nn.relu(nn.Dense(h0 * w0 * self.conv_features[-1])(h))
+        h = h.reshape(h.shape[0], h0, w0, self.conv_features[-1])
+        for i in reversed(range(n)):
+            out = self.conv_features[i - 1] if i > 0 else C
+            h = nn.ConvTranspose(out, (3, 3), strides=(2, 2), padding="SAME")(h)
+            if i > 0:
+                h = nn.relu(h)
+        return h[:, :H, :W, :]
+
+
+class Classifier(nn.Module):
+    """q(y|x) logits. ``features`` is everything up to the last hidden layer; ``head`` applies
+    dropout and the output layer, so MC dropout only has to repeat ``head``."""
+
+    kind: str  # "dense" | "conv" (image input) | "latent"
+    hidden: Sequence[int]
+    conv_features: Sequence[int]
+    num_classes: int
+    dropout: float
+
+    def setup(self):
+        if self.kind == "conv":
+            self.trunk = _trunk("conv", self.hidden, self.conv_features)
+        else:
+            self.trunk = MLP(tuple(self.hidden))
+        self.drop = nn.Dropout(self.dropout)
+        self.out = nn.Dense(self.num_classes)
+
+    def features(self, x):
+        if self.kind != "conv":
+            x = x.reshape(x.shape[0], -1)
+        return self.trunk(x)
+
+    def head(self, h, deterministic: bool = True):
+        return self.out(self.drop(h, deterministic=deterministic))
+
+    def __call__(self, x, deterministic: bool = True):
+        return self.head(self.features(x), deterministic)
+
+
+class SSVAE(nn.Module):
+    image_shape: tuple[int, int, int]
+    num_classes: int
+    encoder_kind: str = "dense"
+    latent_dim: int = 16
+    hidden: Sequence[int] = (512, 256)
+    conv_features: Sequence[int] = (32, 64)
+    classifier_input: str = "image"
+    classifier_hidden: Sequence[int] = (512, 256)
+    classifier_dropout: float = 0.2
+    decoder_uses_y: bool = True
+    prior: str = "normal"
+    components: int = 0  # mixture K (0 for the normal prior)
+
+    @classmethod
+    def from_config(cls, m, image_shape, num_classes: int) -> "SSVAE":
+        """Build from a :class:`ssvae.config.ModelConfig`."""
+        k = 0 if m.prior == "normal" else int(m.components or num_classes)
+        return cls(image_shape=tuple(int(s) for s in image_shape), num_classes=int(num_classes),
+                   encoder_kind=m.encoder, latent_dim=m.latent_dim, hidden=tuple(m.hidden),
+                   conv_features=tuple(m.conv_features), classifier_input=m.classifier,
+                   classifier_hidden=tuple(m.classifier_hidden),
+                   classifier_dropout=float(m.classifier_dropout),
+                   decoder_uses_y=bool(m.decoder_uses_y), prior=m.prior, components=k)
+
+    @property
+    def tied_mixture(self) -> bool:
+        """Mixture components are the classes: p(z|y) = N(μ_y, σ_y²), p(y) = π."""
+        return self.prior == "mixture" and self.components == self.num_classes
+
+    def setup(self):
+        self.encoder = Encoder(self.encoder_kind, tuple(self.hidden), tuple(self.conv_features),
+                               self.latent_dim)
+        cls_kind = "latent" if self.classifier_input == "latent" else self.encoder_kind
+        self.classifier = Classifier(cls_kind, tuple(self.classifier_hidden),
+                                     tuple(self.conv_features), self.num_classes,
+                                     self.classifier_dropout)
+        self.decoder = Decoder(self.encoder_kind, tuple(self.hidden), tuple(self.conv_features),
+                               tuple(self.image_shape))
+        if self.prior == "mixture":
+            k, d = self.components, self.latent_dim
+            self.prior_means = self.param("prior_means", nn.initializers.normal(1.5), (k, d))
+            self.prior_logvars = self.param("prior_logvars", nn.initializers.zeros, (k, d))
+            self.prior_logits = self.param("prior_logits", nn.initializers.zeros, (k,))
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def classifier_input_of(self, x, z):
+        return z if self.classifier_input == "latent" else x
+
+    def classify(self, x, z, deterministic: bool = True):
+        return self.classifier(self.classifier_input_of(x, z), deterministic)
+
+    def classifier_features(self, x, z):
+        return self.classifier.features(self.classifier_input_of(x, z))
+
+    def classifier_head(self, h, deterministic: bool = True):
+        return self.classifier.head(h, deterministic)
+
+    def decode(self, z, y=None):
+        """Pixel logits; ``y`` (one-hot or probabilities) is used only by the M2 decoder."""
+        if self.decoder_uses_y:
+            if y is None:
+                y = jnp.full((z.shape[0], self.num_classes), 1.0 / self.num_classes, z.dtype)
+            return self.decoder(z, y)
+        return self.decoder(z)
+
+    def prior_params(self):
+        """(means K×D, logvars K×D, log π K) of the mixture, or None for the normal prior."""
+        if self.prior != "mixture":
+            return None
+        return self.prior_means, self.prior_logvars, jax.nn.log_softmax(self.prior_logits)
+
+    def __call__(self, x, deterministic: bool = True):
+        """Touch every sub-module once (for ``init``): returns logits, recon logits, mean, logvar."""
+        mean, logvar = self.encode(x)
+        logits = self.classify(x, mean, deterministic)
+        recon = self.decode(mean, jax.nn.softmax(logits))
+        self.prior_params()
+        return logits, recon, mean, logvar
