@@ -26,6 +26,14 @@ def wait_for(predicate, timeout=60.0, interval=0.05, what="condition"):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def wait_run(service, run_id, timeout=120.0):
+    """The run's summary once it has ended (finished, stopped, early-stopped or failed)."""
+    def ended():
+        service.status()  # notices a dead worker
+        return next((r for r in service.channel.runs() if r["run_id"] == run_id), None)
+    return wait_for(ended, timeout, what=f"run {run_id} to end")
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A 3-class data set of 8×8 blobs: 300 pool images, 60 test images."""
@@ -66,7 +74,8 @@ def labels_of(truth, n=30):
 def test_run_reports_progress_and_publishes_predictions(service, tiny):
     _, truth = tiny
     run = service.start_run(labels_of(truth), epochs=3)
-    wait_for(lambda: service.channel.result_version() >= 1, 120, what="the first result")
+    summary = wait_run(service, run)
+    assert summary["status"] == "finished", summary.get("error")
     state = service.status()
     assert state["status"] == IDLE and state["run_id"] == run
     events = service.channel.curves(run)
@@ -76,8 +85,8 @@ def test_run_reports_progress_and_publishes_predictions(service, tiny):
     preds = Predictions.load(service.predictions_path)
     assert preds.probs.shape == (300, 3) and preds.map2d.shape == (300, 2)
     assert preds.recon.dtype == np.uint8 and set(preds.scores) >= {"entropy", "margin", "bald"}
-    [summary] = service.channel.runs()
-    assert summary["status"] == "finished" and summary["labels"] == 30 and summary["epochs"] == 3
+    assert service.channel.runs() == [summary]
+    assert summary["labels"] == 30 and summary["epochs"] == 3 and service.channel.result_version() == 1
     assert 0.0 <= summary["test_accuracy"] <= 1.0
 
 
@@ -88,9 +97,9 @@ def test_second_start_refused_then_stop_keeps_epochs(service, tiny):
         service.start_run(labels_of(truth), epochs=1)
     wait_for(lambda: len(service.channel.curves(run)) >= 3, 120, what="a few epochs")
     service.stop_run()
-    wait_for(lambda: service.status()["status"] == IDLE, 60, what="the stop")
-    [summary] = [r for r in service.channel.runs() if r["run_id"] == run]
-    assert summary["status"] == "stopped" and 1 <= summary["epochs"] < 5000
+    summary = wait_run(service, run, 60)
+    assert summary["status"] == "stopped" and 1 <= summary["epochs"] < 5000, summary
+    assert service.status()["status"] == IDLE
     assert service.channel.result_version() >= 1  # stopping refreshes the predictions
     assert (service.workspace / "checkpoint").exists()
     with pytest.raises(TrainingRefused, match="nothing to stop"):
@@ -98,9 +107,8 @@ def test_second_start_refused_then_stop_keeps_epochs(service, tiny):
     # the labels snapshot was taken at start; the next run trains on more labels, warm
     t0 = time.time()
     run2 = service.start_run(labels_of(truth, 60), epochs=2)
-    wait_for(lambda: any(r["run_id"] == run2 and r["status"] == "finished"
-                         for r in service.channel.runs()), 60, what="the second run")
-    assert [r for r in service.channel.runs() if r["run_id"] == run2][0]["labels"] == 60
+    summary2 = wait_run(service, run2, 60)
+    assert summary2["status"] == "finished" and summary2["labels"] == 60
     assert time.time() - t0 < 30
 
 
@@ -111,18 +119,18 @@ def test_a_failing_run_is_reported_and_the_worker_keeps_serving(service, tiny):
     # a forged job that bypasses the web side's checks: a Serial outside the data set
     service.channel.submit({"type": "train", "run_id": "forged", "epochs": 1,
                             "labels": [[100000, 1]], "settings": {}})
-    wait_for(lambda: service.channel.error(), 60, what="the error")
+    assert wait_run(service, "forged", 60)["status"] == "failed"
     assert service.channel.error()["run_id"] == "forged"
-    assert [r for r in service.channel.runs() if r["run_id"] == "forged"][0]["status"] == "failed"
+    assert "100000" in service.channel.error()["message"]
     run = service.start_run(labels_of(truth), epochs=1)
-    wait_for(lambda: any(r["run_id"] == run and r["status"] == "finished"
-                         for r in service.channel.runs()), 60, what="a good run after the failure")
+    assert wait_run(service, run, 60)["status"] == "finished"
+    assert service.channel.error() is None
 
 
 def test_sigkill_mid_run_is_reported_and_start_recovers(service, tiny):
     _, truth = tiny
     first = service.start_run(labels_of(truth), epochs=2)
-    wait_for(lambda: service.channel.result_version() >= 1, 120, what="a good checkpoint")
+    assert wait_run(service, first)["status"] == "finished"
     good = Predictions.load(service.predictions_path)
     run = service.start_run(labels_of(truth), epochs=5000)
     wait_for(lambda: len(service.channel.curves(run)) >= 2, 60, what="training")
@@ -130,12 +138,11 @@ def test_sigkill_mid_run_is_reported_and_start_recovers(service, tiny):
     state = wait_for(lambda: service.status() if service.status()["status"] == DEAD else None,
                      30, what="the death to be noticed")
     assert "killed by signal 9" in state["message"] and "labels are safe" in state["message"]
-    assert [r for r in service.channel.runs() if r["run_id"] == run][0]["status"] == "failed"
+    assert wait_run(service, run, 5)["status"] == "failed"
     # the last good snapshot is untouched and loads
     assert Predictions.load(service.predictions_path).probs.shape == good.probs.shape
     run3 = service.start_run(labels_of(truth), epochs=1)
-    wait_for(lambda: any(r["run_id"] == run3 and r["status"] == "finished"
-                         for r in service.channel.runs()), 120, what="recovery")
+    assert wait_run(service, run3)["status"] == "finished"
     assert service.status()["message"].startswith("run finished")
     assert first != run3
 

@@ -184,7 +184,8 @@ def _heartbeat(channel: Channel, stop: threading.Event) -> None:
 
 def run_worker(spec: dict[str, Any]) -> None:
     """Entry point of the spawned worker process."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(levelname)s %(message)s")
+    log.setLevel(logging.INFO)
     channel = Channel(spec["store"])
     channel.set_state(status=STARTING, pid=os.getpid(), message="loading the model")
     stop = threading.Event()

@@ -38,6 +38,10 @@ class Channel:
     def close(self) -> None:
         self.cache.close()
 
+    def _bump(self, key: str) -> None:
+        """Increment a counter (call inside a transaction; JSONDisk has no native incr)."""
+        self.cache.set(key, int(self.cache.get(key, 0)) + 1)
+
     # -- jobs --------------------------------------------------------------------------
     def submit(self, job: dict[str, Any]) -> None:
         self.cache.push(job, prefix="job")
@@ -80,7 +84,7 @@ class Channel:
     def publish_curves(self, run_id: str, events: list[dict[str, Any]]) -> None:
         with self.cache.transact():
             self.cache.set(f"curves:{run_id}", events, expire=7 * 24 * 3600)
-            self.cache.incr("progress_version")
+            self._bump("progress_version")
 
     def curves(self, run_id: str | None) -> list[dict[str, Any]]:
         return self.cache.get(f"curves:{run_id}", []) if run_id else []
@@ -95,8 +99,8 @@ class Channel:
             runs = [r for r in runs if r.get("run_id") != summary.get("run_id")] + [summary]
             self.cache.set("runs", runs)
             if new_result:
-                self.cache.incr("result_version")
-            self.cache.incr("progress_version")
+                self._bump("result_version")
+            self._bump("progress_version")
 
     def runs(self) -> list[dict[str, Any]]:
         return self.cache.get("runs", [])
