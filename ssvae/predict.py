@@ -97,12 +97,14 @@ def pca_map(latent: np.ndarray, previous: np.ndarray | None = None, max_fit: int
 
 def predict_trainer(trainer, previous: Predictions | None = None) -> Predictions:
     model, t = trainer.model, trainer.config.train
-    key = ("predict", t.mc_samples)
-    if key not in trainer._fns:
-        trainer._fns[key] = make_predict_fn(model, t.mc_samples)
-    fn = trainer._fns[key]
+    from ssvae.train import _JIT_CACHE
+
+    key = ("predict", model, t.mc_samples)
+    if key not in _JIT_CACHE:
+        _JIT_CACHE[key] = make_predict_fn(model, t.mc_samples)
+    fn = _JIT_CACHE[key]
     bs = min(t.eval_batch_size, max(16, trainer.dataset.size))
-    latent, probs, recon, bald = run_predict(fn, trainer.state.params, trainer._images, bs,
+    latent, probs, recon, bald = run_predict(fn, trainer.eval_params, trainer._images, bs,
                                              jax.random.fold_in(trainer.key, 0xBA1D))
     prev_map = previous.map2d if previous is not None else trainer.last_map
     map2d = pca_map(latent, prev_map, seed=t.seed)
