@@ -190,7 +190,10 @@ class Trainer:
                           jax.device_put(np.asarray(dataset.test_truth, dtype=np.int32)))
         init_key = jax.random.fold_in(self.key, 0x5eed)
         sample = jnp.zeros((1, *dataset.image_shape), jnp.float32)
-        params = jax.jit(self.model.init)(init_key, sample)["params"]
+        init_key_ = ("init", self.model)
+        if init_key_ not in _JIT_CACHE:
+            _JIT_CACHE[init_key_] = jax.jit(self.model.init)
+        params = _JIT_CACHE[init_key_](init_key, sample)["params"]
         self.tx = make_optimizer(t.grad_clip)
         self.state = TrainState(params=params, opt_state=self.tx.init(params),
                                 step=jnp.zeros((), jnp.int32), ema_params=params)

@@ -39,3 +39,23 @@ def test_trainer_and_predict_on_colour_images(encoder):
     assert p.recon.shape == (64, 10, 14, 3) and p.recon.dtype == np.uint8
     assert set(p.scores) >= {"entropy", "margin", "least_confidence", "bald"}
     assert all(v.shape == (64,) and np.isfinite(v).all() for v in p.scores.values())
+
+
+@pytest.mark.parametrize("model_opts,train_opts", [
+    ({"prior": "mixture", "components": 5, "dirichlet_alpha": 2.0}, {}),          # free components
+    ({"prior": "mixture", "dirichlet_alpha": 2.0, "likelihood": "mse"}, {"unlabeled": "expect"}),
+    ({"decoder_uses_y": False, "classifier": "latent", "classifier_dropout": 0.0},
+     {"kl_warmup_epochs": 2.0, "augment_rotate": 0.0, "augment_scale": 0.0, "consistency_weight": 0.0}),
+])
+def test_every_option_trains_with_finite_terms(model_opts, train_opts):
+    from ssvae.train import Trainer
+
+    ds = tiny_dataset(n=64)
+    tr = Trainer(tiny_config(model=model_opts, train=train_opts), ds)
+    tr.train_epochs(2, {0: 0, 1: 1, 2: 2})
+    last = tr.history[-1]
+    for k in ("loss", "recon", "kl_z", "kl_y", "classification", "val_loss"):
+        assert np.isfinite(last[k]), k
+    assert last["kl_z"] >= 0 and last["kl_y"] >= -1e-4
+    p = tr.predict()
+    assert np.isfinite(p.scores["bald"]).all()

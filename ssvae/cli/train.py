@@ -118,13 +118,14 @@ def run_train(args) -> int:
 
     bar = tqdm(total=n * steps, unit="step", dynamic_ncols=True, desc="epoch 1/%d" % n)
     seen = {"steps": 0}
+    post: dict = {}
 
     def on_progress(ev: dict) -> None:
         done = (ev["run_epoch"] - 1) * steps + ev.get("run_step", steps) if ev["event"] == "step" \
             else ev["run_epoch"] * steps
         bar.update(done - seen["steps"])
         seen["steps"] = done
-        post = {"loss": f"{ev['loss']:.1f}"}
+        post["loss"] = f"{ev['loss']:.1f}"
         if "test_accuracy" in ev:
             post["test_acc"] = f"{ev['test_accuracy']:.3f}"
         bar.set_postfix(post, refresh=False)
