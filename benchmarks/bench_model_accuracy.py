@@ -2,7 +2,7 @@
 pool, test accuracy on the 1000 held-out digits after at most 2 minutes of training.
 
 usage: python benchmarks/bench_model_accuracy.py [--config default] [--seeds 0] [--per-class 10]
-Writes artifacts/benchmarks/model_accuracy.json.
+Writes artifacts/benchmarks/model_accuracy.json (other configs: model_accuracy_<config>_<n>pc.json).
 """
 from __future__ import annotations
 
@@ -44,7 +44,9 @@ def main() -> None:
                      "test_accuracy": acc, "train_seconds": result["seconds"],
                      "total_seconds": seconds, "accuracy_per_epoch": curve})
     mean = sum(r["test_accuracy"] for r in runs) / len(runs)
-    write_result("model_accuracy", {
+    name = "model_accuracy" if args.config == "default" and args.per_class == 10 else \
+        f"model_accuracy_{args.config}_{args.per_class}pc"
+    write_result(name, {
         "config": args.config, "dataset": args.dataset, "per_class": args.per_class,
         "runs": runs, "mean_test_accuracy": mean,
         "max_total_seconds": max(r["total_seconds"] for r in runs),

@@ -61,13 +61,13 @@ class TrainConfig(Section):
     unlabeled: Literal["sum", "expect"] = "sum"  # M2: sum over y, or decode the expected y
     kl_weight: float = Field(1.0, ge=0)
     kl_warmup_epochs: float = Field(0.0, ge=0)
-    consistency_weight: float = Field(30.0, ge=0)  # q(y|aug x) should match q(y|x), unlabeled
+    consistency_weight: float = Field(0.0, ge=0)  # q(y|aug x) should match q(y|x), unlabeled
     consistency_temperature: float = Field(0.25, gt=0)  # sharpening of the consistency target
     consistency_threshold: float = Field(0.9, ge=0, lt=1)  # only confident targets count
     augment_shift: int = Field(2, ge=0, le=8)  # random translation (pixels) of classifier inputs
     augment_rotate: float = Field(15.0, ge=0, le=180)  # random rotation (degrees); >0 uses affine
     augment_scale: float = Field(0.1, ge=0, lt=1)  # random zoom (fraction); >0 uses affine
-    ema_decay: float = Field(0.99, ge=0, lt=1)  # predict with an exponential moving average of weights
+    ema_decay: float = Field(0.9, ge=0, lt=1)  # predict with an exponential moving average of weights
     val_fraction: float = Field(0.1, ge=0, lt=1)  # images (never labels) held out for validation
     val_max: int = Field(2000, ge=0)
     early_stopping_patience: int = Field(0, ge=0)  # epochs without val improvement; 0 = off

@@ -42,7 +42,8 @@ def test_trainer_and_predict_on_colour_images(encoder):
 
 
 @pytest.mark.parametrize("model_opts,train_opts", [
-    ({"prior": "mixture", "components": 5, "dirichlet_alpha": 2.0}, {}),          # free components
+    ({"prior": "mixture", "components": 5, "dirichlet_alpha": 2.0},               # free components
+     {"consistency_weight": 30.0, "consistency_threshold": 0.5, "consistency_temperature": 0.5}),
     ({"prior": "mixture", "dirichlet_alpha": 2.0, "likelihood": "mse"}, {"unlabeled": "expect"}),
     ({"decoder_uses_y": False, "classifier": "latent", "classifier_dropout": 0.0},
      {"kl_warmup_epochs": 2.0, "augment_rotate": 0.0, "augment_scale": 0.0, "consistency_weight": 0.0}),
