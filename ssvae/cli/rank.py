@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args, dataset_from_config, open_store
-from ssvae.errors import CheckpointError
+from ssvae.errors import CheckpointError, SSVAEError
 from ssvae.ranking import STRATEGIES, rank
 
 
@@ -32,7 +32,7 @@ def run_rank(args) -> int:
     strategy = args.strategy or cfg.query.strategy
     k = args.k if args.k is not None else cfg.query.k
     if k < 1:
-        raise CheckpointError(f"-k must be at least 1 (got {k}).")
+        raise SSVAEError(f"-k must be at least 1 (got {k}).")
     diverse = cfg.query.diverse if args.diverse is None else args.diverse
     if args.run:
         path = Path(args.run) / PREDICTIONS
