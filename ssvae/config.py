@@ -49,10 +49,10 @@ class ModelConfig(Section):
 class TrainConfig(Section):
     """Optimisation and the weights of the loss terms (see ``ssvae/losses.py``)."""
 
-    epochs: int = Field(30, ge=1, le=100_000)
+    epochs: int = Field(40, ge=1, le=100_000)
     batch_size: int = Field(256, ge=8, le=65_536)  # unlabeled images per step
     labeled_batch_size: int = Field(64, ge=1, le=65_536)  # labeled images per step (oversampled)
-    learning_rate: float = Field(1e-3, gt=0, le=1)
+    learning_rate: float = Field(3e-3, gt=0, le=1)
     weight_decay: float = Field(1e-4, ge=0, le=1)
     grad_clip: float = Field(5.0, gt=0)
     seed: int = Field(0, ge=0)
@@ -62,9 +62,12 @@ class TrainConfig(Section):
     kl_weight: float = Field(1.0, ge=0)
     kl_warmup_epochs: float = Field(0.0, ge=0)
     consistency_weight: float = Field(0.0, ge=0)  # q(y|aug x) should match q(y|x), unlabeled
-    consistency_temperature: float = Field(1.0, gt=0)  # sharpening of the consistency target
-    consistency_threshold: float = Field(0.0, ge=0, lt=1)  # only confident targets count
-    augment_shift: int = Field(0, ge=0, le=8)  # random translation (pixels) of classifier inputs
+    consistency_temperature: float = Field(0.25, gt=0)  # sharpening of the consistency target
+    consistency_threshold: float = Field(0.9, ge=0, lt=1)  # only confident targets count
+    augment_shift: int = Field(2, ge=0, le=8)  # random translation (pixels) of classifier inputs
+    augment_rotate: float = Field(15.0, ge=0, le=180)  # random rotation (degrees); >0 uses affine
+    augment_scale: float = Field(0.1, ge=0, lt=1)  # random zoom (fraction); >0 uses affine
+    ema_decay: float = Field(0.9, ge=0, lt=1)  # predict with an exponential moving average of weights
     val_fraction: float = Field(0.1, ge=0, lt=1)  # images (never labels) held out for validation
     val_max: int = Field(2000, ge=0)
     early_stopping_patience: int = Field(0, ge=0)  # epochs without val improvement; 0 = off

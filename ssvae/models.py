@@ -120,6 +120,10 @@ class Classifier(nn.Module):
     def head(self, h, deterministic: bool = True):
         return self.out(self.drop(h, deterministic=deterministic))
 
+    def head_masked(self, h, mask):
+        """The output layer under a given dropout mask (already scaled by 1/keep)."""
+        return self.out(h * mask)
+
     def __call__(self, x, deterministic: bool = True):
         return self.head(self.features(x), deterministic)
 
@@ -183,6 +187,9 @@ class SSVAE(nn.Module):
 
     def classifier_head(self, h, deterministic: bool = True):
         return self.classifier.head(h, deterministic)
+
+    def classifier_head_masked(self, h, mask):
+        return self.classifier.head_masked(h, mask)
 
     def decode(self, z, y=None):
         """Pixel logits; ``y`` (one-hot or probabilities) is used only by the M2 decoder."""

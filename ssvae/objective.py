@@ -23,7 +23,13 @@ class Static:
     mse_sigma: float = 0.1
     unlabeled: str = "sum"  # "sum" over y (M2) or "expect" (decode E[y])
     augment_shift: int = 0
+    augment_rotate: float = 0.0
+    augment_scale: float = 0.0
     use_consistency: bool = False
+
+    @property
+    def augments(self) -> bool:
+        return self.augment_shift > 0 or self.augment_rotate > 0 or self.augment_scale > 0
 
 
 HYPER_KEYS = ("kl_weight", "kl_warmup_steps", "classification_weight", "unlabeled_weight",
@@ -39,6 +45,34 @@ def random_shift(key, x, shift: int):
     xp = jnp.pad(x, ((0, 0), (shift, shift), (shift, shift), (0, 0)))
     off = jax.random.randint(key, (b, 2), 0, 2 * shift + 1)
     return jax.vmap(lambda img, o: jax.lax.dynamic_slice(img, (o[0], o[1], 0), (h, w, c)))(xp, off)
+
+
+def random_affine(key, x, shift: float, rotate_deg: float, scale: float):
+    """Random rotation (±``rotate_deg``), zoom (1 ± ``scale``) and translation (±``shift`` px)
+    about the image centre, bilinear, zero outside."""
+    b, h, w, c = x.shape
+    k1, k2, k3 = jax.random.split(key, 3)
+    ang = jax.random.uniform(k1, (b,), minval=-1.0, maxval=1.0) * jnp.deg2rad(rotate_deg)
+    sc = 1.0 + jax.random.uniform(k2, (b,), minval=-1.0, maxval=1.0) * scale
+    tr = jax.random.uniform(k3, (b, 2), minval=-1.0, maxval=1.0) * shift
+    yy, xx = jnp.meshgrid(jnp.arange(h, dtype=x.dtype), jnp.arange(w, dtype=x.dtype), indexing="ij")
+    cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
+
+    def one(img, a, s, t):
+        dy, dx = yy - cy - t[0], xx - cx - t[1]
+        sy = (jnp.cos(a) * dy + jnp.sin(a) * dx) / s + cy
+        sx = (-jnp.sin(a) * dy + jnp.cos(a) * dx) / s + cx
+        return jnp.stack([jax.scipy.ndimage.map_coordinates(img[..., ch], [sy, sx], order=1,
+                                                            mode="constant", cval=0.0)
+                          for ch in range(c)], axis=-1)
+
+    return jax.vmap(one)(x, ang, sc, tr)
+
+
+def augment(key, x, st: "Static"):
+    if st.augment_rotate > 0 or st.augment_scale > 0:
+        return random_affine(key, x, float(st.augment_shift), st.augment_rotate, st.augment_scale)
+    return random_shift(key, x, st.augment_shift)
 
 
 def sample_z(key, mean, logvar):
@@ -109,7 +143,7 @@ def loss_fn(params, model: SSVAE, images_u, images_l, labels_l, label_mask, key,
     logits_u = m.classify(xu, z_u, deterministic=False)
     ub = unlabeled_bound(m, xu, logits_u, z_u, mean_u, logvar_u, beta, st)
     if st.use_consistency:
-        xa = random_shift(k_aug_u, xu, st.augment_shift)
+        xa = augment(k_aug_u, xu, st)
         za = sample_z(k_za, *m.encode(xa)) if latent_cls else None
         logits_a = m.classify(xa, za, deterministic=False)
         cons = losses.consistency(logits_u, logits_a, hp["consistency_temperature"],
@@ -121,8 +155,8 @@ def loss_fn(params, model: SSVAE, images_u, images_l, labels_l, label_mask, key,
     mean_l, logvar_l = m.encode(xl)
     z_l = sample_z(k_zl, mean_l, logvar_l)
     lb = labeled_bound(m, xl, labels_l, z_l, mean_l, logvar_l, beta, st)
-    if st.augment_shift > 0:
-        xla = random_shift(k_aug_l, xl, st.augment_shift)
+    if st.augments:
+        xla = augment(k_aug_l, xl, st)
         zla = sample_z(k_za, *m.encode(xla)) if latent_cls else z_l
     else:
         xla, zla = xl, z_l

@@ -4,7 +4,7 @@
 batches (one compile, the last batch padded) and returns a :class:`ssvae.predictions.Predictions`
 with the latent mean, the 2-D map, class probabilities, uint8 reconstructions and all
 uncertainty scores (entropy, margin, least confidence from the probabilities; BALD from
-Monte-Carlo samples: dropout in the classifier head, or z samples when the classifier reads
+Monte-Carlo samples: dropout masks on the classifier head, or z samples when the classifier reads
 the latent code).
 
 The map is the latent itself when it is 2-D; otherwise its first two principal components,
@@ -34,18 +34,18 @@ def make_predict_fn(model: SSVAE, mc_samples: int):
         y = jax.nn.one_hot(logits.argmax(-1), model.num_classes, dtype=mean.dtype)
         recon = jax.nn.sigmoid(m.decode(mean, y))
         recon = jnp.round(recon * 255.0).astype(jnp.uint8)
-        keys = jax.random.split(key, mc_samples)
         if model.classifier_input == "latent":
+            keys = jax.random.split(key, mc_samples)
             def one(k):
                 z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(k, mean.shape)
                 return jax.nn.softmax(m.classify(x, z, True))
             mc = jax.vmap(one)(keys)
         elif model.classifier_dropout > 0:
-            def one(k):
-                return jax.nn.softmax(model.apply(
-                    variables, h, False, method=lambda mdl, hh, d: mdl.classifier_head(hh, d),
-                    rngs={"dropout": k}))
-            mc = jax.vmap(one)(keys)
+            # S sampled networks: one dropout mask per sample, shared by every image, as in
+            # MC-dropout BALD (and S×width random numbers instead of S×N×width)
+            keep = 1.0 - model.classifier_dropout
+            masks = jax.random.bernoulli(key, keep, (mc_samples, h.shape[-1])).astype(h.dtype) / keep
+            mc = jax.nn.softmax(jax.vmap(lambda mk: m.classifier_head_masked(h, mk))(masks))
         else:
             mc = probs[None]
         pm = mc.mean(0)
@@ -97,12 +97,14 @@ def pca_map(latent: np.ndarray, previous: np.ndarray | None = None, max_fit: int
 
 def predict_trainer(trainer, previous: Predictions | None = None) -> Predictions:
     model, t = trainer.model, trainer.config.train
-    key = ("predict", t.mc_samples)
-    if key not in trainer._fns:
-        trainer._fns[key] = make_predict_fn(model, t.mc_samples)
-    fn = trainer._fns[key]
+    from ssvae.train import _JIT_CACHE
+
+    key = ("predict", model, t.mc_samples)
+    if key not in _JIT_CACHE:
+        _JIT_CACHE[key] = make_predict_fn(model, t.mc_samples)
+    fn = _JIT_CACHE[key]
     bs = min(t.eval_batch_size, max(16, trainer.dataset.size))
-    latent, probs, recon, bald = run_predict(fn, trainer.state.params, trainer._images, bs,
+    latent, probs, recon, bald = run_predict(fn, trainer.eval_params, trainer._images, bs,
                                              jax.random.fold_in(trainer.key, 0xBA1D))
     prev_map = previous.map2d if previous is not None else trainer.last_map
     map2d = pca_map(latent, prev_map, seed=t.seed)
@@ -113,6 +115,8 @@ def predict_trainer(trainer, previous: Predictions | None = None) -> Predictions
             "labels_fingerprint": trainer.labels_fingerprint, "num_labels": trainer.num_labels,
             "dataset": trainer.dataset.name}
     if trainer._test is not None:
-        meta["test_accuracy"] = trainer.test_accuracy()
+        last = trainer.history[-1] if trainer.history else {}
+        meta["test_accuracy"] = (last["test_accuracy"] if last.get("epoch") == trainer.epoch
+                                 and "test_accuracy" in last else trainer.test_accuracy())
     return Predictions(latent=latent.astype(np.float32), map2d=map2d,
                        probs=probs.astype(np.float32), recon=recon, scores=scores, meta=meta)

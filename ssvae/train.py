@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 import zlib
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -24,13 +24,16 @@ import numpy as np
 import optax
 from flax import struct
 
-from ssvae.config import Config, TrainConfig
 from ssvae.errors import LabelsError
 from ssvae.labels import labels_fingerprint
 from ssvae.models import SSVAE, to_float
 from ssvae.objective import HYPER_KEYS, Static, eval_bound, loss_fn
 
+if TYPE_CHECKING:  # pydantic is not needed to train (e.g. on a bare GPU host)
+    from ssvae.config import Config, TrainConfig
+
 ProgressFn = Callable[[dict], None]
+_JIT_CACHE: dict = {}
 
 
 @struct.dataclass
@@ -38,6 +41,7 @@ class TrainState:
     params: Any
     opt_state: Any
     step: jax.Array
+    ema_params: Any  # exponential moving average of params (used to predict when enabled)
 
 
 def make_optimizer(grad_clip: float) -> optax.GradientTransformation:
@@ -60,7 +64,8 @@ def set_hyperparams(opt_state, learning_rate: float, weight_decay: float):
 def static_of(cfg: Config) -> Static:
     t, m = cfg.train, cfg.model
     return Static(likelihood=m.likelihood, mse_sigma=float(m.mse_sigma), unlabeled=t.unlabeled,
-                  augment_shift=int(t.augment_shift),
+                  augment_shift=int(t.augment_shift), augment_rotate=float(t.augment_rotate),
+                  augment_scale=float(t.augment_scale),
                   use_consistency=bool(t.consistency_weight > 0))
 
 
@@ -75,8 +80,9 @@ def hyper_of(t: TrainConfig, steps_per_epoch: int, num_train: int, dirichlet_alp
         "consistency_threshold": t.consistency_threshold,
         "dirichlet_alpha": dirichlet_alpha or 1.0,
         "dirichlet_scale": (1.0 / max(1, num_train)) if dirichlet_alpha else 0.0,
+        "ema_decay": t.ema_decay,
     }
-    assert set(hp) == set(HYPER_KEYS)
+    assert set(hp) == set(HYPER_KEYS) | {"ema_decay"}
     return {k: np.float32(v) for k, v in hp.items()}
 
 
@@ -91,10 +97,14 @@ def make_train_step(model: SSVAE, tx: optax.GradientTransformation, st: Static):
         key = jax.random.fold_in(base_key, state.step)
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
         (_, metrics), grads = grad_fn(state.params, model, images[ub], images[lb], labels[lb],
-                                      label_mask, key, state.step, hp, st)
+                                      label_mask, key, state.step,
+                                      {k: hp[k] for k in HYPER_KEYS}, st)
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        return TrainState(params=params, opt_state=opt_state, step=state.step + 1), metrics
+        d = jnp.minimum(hp["ema_decay"], (1.0 + state.step) / (10.0 + state.step))
+        ema = jax.tree_util.tree_map(lambda e, p: d * e + (1.0 - d) * p, state.ema_params, params)
+        return TrainState(params=params, opt_state=opt_state, step=state.step + 1,
+                          ema_params=ema), metrics
 
     return jax.jit(step)
 
@@ -158,7 +168,10 @@ class Trainer:
     See docs/ARCHITECTURE.md for the contract used by the CLI, the simulation and the worker.
     """
 
-    def __init__(self, config: Config, dataset, *, _init: bool = True):
+    def __init__(self, config: Config, dataset):
+        from ssvae.jaxsetup import enable_compilation_cache
+
+        enable_compilation_cache()
         self.config = config
         self.dataset = dataset
         self.model = SSVAE.from_config(config.model, dataset.image_shape, dataset.num_classes)
@@ -175,13 +188,15 @@ class Trainer:
         if dataset.has_test:
             self._test = (jax.device_put(dataset.test_images),
                           jax.device_put(np.asarray(dataset.test_truth, dtype=np.int32)))
-        self._fns: dict = {}
         init_key = jax.random.fold_in(self.key, 0x5eed)
         sample = jnp.zeros((1, *dataset.image_shape), jnp.float32)
-        params = jax.jit(self.model.init)(init_key, sample)["params"]
+        init_key_ = ("init", self.model)
+        if init_key_ not in _JIT_CACHE:
+            _JIT_CACHE[init_key_] = jax.jit(self.model.init)
+        params = _JIT_CACHE[init_key_](init_key, sample)["params"]
         self.tx = make_optimizer(t.grad_clip)
         self.state = TrainState(params=params, opt_state=self.tx.init(params),
-                                step=jnp.zeros((), jnp.int32))
+                                step=jnp.zeros((), jnp.int32), ema_params=params)
 
     # -- configuration -------------------------------------------------------------------
     @classmethod
@@ -204,7 +219,6 @@ class Trainer:
                                          "training settings")
         if cfg.train.grad_clip != self.config.train.grad_clip:
             self.tx = make_optimizer(cfg.train.grad_clip)
-            self._fns.clear()
         self.config = cfg
 
     @property
@@ -217,16 +231,19 @@ class Trainer:
         return max(1, math.ceil(self.train_idx.size / self.config.train.batch_size))
 
     def _fn(self, name: str):
+        """The jitted step / eval functions, shared by every trainer in the process with the
+        same architecture and static settings (a new Trainer, e.g. the next seed of a
+        simulation, does not compile again)."""
         st = static_of(self.config)
-        key = (name, st, id(self.tx))
-        if key not in self._fns:
+        key = (name, self.model, self.config.train.grad_clip, st)
+        if key not in _JIT_CACHE:
             if name == "step":
-                self._fns[key] = make_train_step(self.model, self.tx, st)
+                _JIT_CACHE[key] = make_train_step(self.model, self.tx, st)
             else:
                 ev, acc = make_eval(self.model, st)
-                self._fns[("eval", st, id(self.tx))] = ev
-                self._fns[("acc", st, id(self.tx))] = acc
-        return self._fns[key]
+                _JIT_CACHE[("eval",) + key[1:]] = ev
+                _JIT_CACHE[("acc",) + key[1:]] = acc
+        return _JIT_CACHE[key]
 
     # -- training -------------------------------------------------------------------------
     def _epoch_indices(self, epoch: int, labels: np.ndarray):
@@ -327,12 +344,17 @@ class Trainer:
                 "step": int(self.state.step), "history": new_entries}
 
     # -- evaluation -----------------------------------------------------------------------
+    @property
+    def eval_params(self):
+        """The weights used to evaluate and predict: the moving average when enabled."""
+        return self.state.ema_params if self.config.train.ema_decay > 0 else self.state.params
+
     def evaluate(self) -> dict:
         """Validation loss terms (unlabeled bound on the held-out images, fixed key) and,
         where the data set has a test split, the test accuracy."""
         out: dict = {}
         bs = self.config.train.eval_batch_size
-        params = self.state.params
+        params = self.eval_params
         if self.val_idx.size:
             ev = self._fn("eval")
             key = jax.random.fold_in(self.key, 0xE7A1)
@@ -358,7 +380,7 @@ class Trainer:
             e = min(n, s + bs)
             x, y = _pad(images[s:e], bs), _pad(truth[s:e], bs)
             valid = jnp.arange(bs) < (e - s)
-            _, p = acc(self.state.params, x, y, valid)
+            _, p = acc(self.eval_params, x, y, valid)
             preds.append(np.asarray(p)[: e - s])
         return np.concatenate(preds)
 

@@ -10,7 +10,7 @@ import sys
 
 from ssvae.errors import SSVAEError
 
-COMMAND_MODULES = ("data", "labels", "simulate", "compare")
+COMMAND_MODULES = ("data", "labels", "train", "rank", "simulate", "compare")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,165 @@
+"""Self-describing checkpoints: one msgpack file, written atomically, read without pickle.
+
+The file is ``flax.serialization.msgpack_serialize`` of a plain dict:
+
+* ``format``   ``"ssvae-checkpoint/1"``
+* ``meta``     JSON text: the whole config, a fingerprint of the data set, epoch, step, the
+               training history, the labels' fingerprint and count, versions, time
+* ``state``    parameters, EMA parameters, optimizer state and step (``to_state_dict``)
+* ``key``      the base PRNG key; ``val_idx`` the fixed validation split; ``last_map`` the
+               2-D map of the last prediction (so the next one stays aligned with it)
+
+A checkpoint that does not fit the data set or the model configuration raises
+:class:`ssvae.errors.CheckpointError` with one sentence saying what differs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+from flax import serialization
+
+from ssvae.atomic import atomic_write_bytes
+from ssvae.errors import CheckpointError
+
+FORMAT = "ssvae-checkpoint/1"
+
+
+def dataset_fingerprint(dataset) -> dict:
+    """What identifies a data set: name, size, image shape, classes and a content hash
+    (of every image when up to 10 000, else of an even sample of 10 000)."""
+    imgs = dataset.images
+    step = max(1, imgs.shape[0] // 10_000)
+    h = hashlib.sha256(np.ascontiguousarray(imgs[::step]).tobytes()).hexdigest()[:16]
+    return {"name": dataset.name, "size": int(dataset.size),
+            "image_shape": list(dataset.image_shape), "class_names": list(dataset.class_names),
+            "content": h}
+
+
+def save_checkpoint(trainer, path) -> Path:
+    import flax
+
+    path = Path(path)
+    meta = {
+        "format": FORMAT,
+        "created": time.time(),
+        "config": trainer.config.model_dump(mode="json"),
+        "dataset": dataset_fingerprint(trainer.dataset),
+        "epoch": int(trainer.epoch),
+        "step": int(trainer.state.step),
+        "history": trainer.history,
+        "labels_fingerprint": trainer.labels_fingerprint,
+        "num_labels": int(trainer.num_labels),
+        "versions": {"jax": jax.__version__, "flax": flax.__version__},
+    }
+    payload = {
+        "format": FORMAT,
+        "meta": json.dumps(meta, allow_nan=True),
+        "state": jax.device_get(serialization.to_state_dict(trainer.state)),
+        "key": np.asarray(jax.device_get(trainer.key)),
+        "val_idx": np.asarray(trainer.val_idx, dtype=np.int64),
+        "last_map": (np.asarray(trainer.last_map, dtype=np.float32) if trainer.last_map is not None
+                     else np.zeros((0, 2), np.float32)),
+    }
+    atomic_write_bytes(path, serialization.msgpack_serialize(payload))
+    return path
+
+
+def read_checkpoint(path) -> tuple[dict, dict]:
+    """(meta, payload) of a checkpoint file; CheckpointError if missing or not a checkpoint."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: checkpoint not found.") from None
+    except IsADirectoryError:
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file.") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc.strerror}).") from None
+    try:
+        payload = serialization.msgpack_restore(raw)
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            raise ValueError("unknown format")
+        meta = json.loads(payload["meta"])
+    except Exception as exc:  # truncated, corrupt or foreign file
+        raise CheckpointError(f"{path}: is not a readable SSVAE checkpoint ({type(exc).__name__}: "
+                              f"{str(exc)[:80]}).") from None
+    return meta, payload
+
+
+def _first_difference(a, b, prefix=""):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            d = _first_difference(a.get(k), b.get(k), f"{prefix}{k}.")
+            if d:
+                return d
+        return None
+    return None if a == b else (prefix.rstrip("."), a, b)
+
+
+def check_dataset(meta: dict, dataset, where) -> None:
+    have, want = meta["dataset"], dataset_fingerprint(dataset)
+    for key, what in (("name", "data set"), ("size", "number of images"),
+                      ("image_shape", "image shape"), ("class_names", "classes"),
+                      ("content", "image content")):
+        if have.get(key) != want[key]:
+            if key == "content":
+                raise CheckpointError(f"{where}: was trained on different images than data set "
+                                      f"'{dataset.name}' holds now, so it cannot be resumed on it.")
+            raise CheckpointError(f"{where}: was trained on a data set with {what} "
+                                  f"{have.get(key)!r}, but '{dataset.name}' has {want[key]!r}.")
+
+
+def load_checkpoint(path, dataset, config=None):
+    """A :class:`ssvae.train.Trainer` restored exactly from ``path``.
+
+    ``config`` (optional) may change training settings (its ``train`` section is used), but
+    its ``model`` section and seed must match the checkpoint's."""
+    from ssvae.config import config_from_dict
+    from ssvae.train import Trainer
+
+    meta, payload = read_checkpoint(path)
+    check_dataset(meta, dataset, path)
+    saved = config_from_dict(meta["config"], f"{path} (its stored config)")
+    cfg = saved
+    if config is not None:
+        diff = _first_difference(saved.model.model_dump(mode="json"),
+                                 config.model.model_dump(mode="json"), "model.")
+        if diff:
+            key, a, b = diff
+            raise CheckpointError(f"{path}: was trained with {key}={a!r}, but the config asks for "
+                                  f"{key}={b!r}; train a new model or use the matching config.")
+        if config.train.seed != saved.train.seed:
+            raise CheckpointError(f"{path}: was trained with train.seed={saved.train.seed}, but the "
+                                  f"config asks for train.seed={config.train.seed}.")
+        cfg = config
+    trainer = Trainer(cfg, dataset)
+    target = serialization.to_state_dict(trainer.state)
+    got = payload["state"]
+    t_leaves, t_tree = jax.tree_util.tree_flatten(target)
+    try:
+        g_leaves, g_tree = jax.tree_util.tree_flatten(got)
+    except Exception:  # pragma: no cover - defensive
+        g_leaves, g_tree = [], None
+    if g_tree != t_tree or any(np.shape(a) != np.shape(b) for a, b in zip(t_leaves, g_leaves)):
+        raise CheckpointError(f"{path}: its parameters do not fit the model built from its "
+                              "config (written by another version?).")
+    trainer.state = serialization.from_state_dict(trainer.state, jax.device_put(got))
+    trainer.key = jax.device_put(np.asarray(payload["key"]))
+    trainer.val_idx = np.asarray(payload["val_idx"], dtype=np.int64)
+    last_map = np.asarray(payload["last_map"])
+    trainer.last_map = last_map if last_map.shape[0] == dataset.size else None
+    trainer.epoch = int(meta["epoch"])
+    trainer.history = list(meta["history"])
+    trainer.labels_fingerprint = meta["labels_fingerprint"]
+    trainer.num_labels = int(meta["num_labels"])
+    return trainer
+
+
+def checkpoint_meta(path) -> dict:
+    """Only the JSON facts of a checkpoint (config, epoch, history…), for listing runs."""
+    return read_checkpoint(path)[0]

@@ -1,0 +1,59 @@
+"""``ssvae rank``: the next images to label, from the newest run's predictions (no JAX)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ssvae.cli.common import add_config_arg, add_data_args, config_from_args, dataset_from_config, open_store
+from ssvae.errors import CheckpointError, SSVAEError
+from ssvae.ranking import STRATEGIES, rank
+
+
+def register(sub) -> None:
+    p = sub.add_parser("rank", help="print the next images to label, most informative first")
+    add_config_arg(p)
+    add_data_args(p)
+    p.add_argument("--strategy", choices=STRATEGIES, default=None,
+                   help="uncertainty score to rank by (default: query.strategy of the config)")
+    p.add_argument("-k", type=int, default=None, metavar="K", help="how many (default: query.k)")
+    p.add_argument("--diverse", action="store_true", default=None,
+                   help="spread the batch over the latent space (greedy k-centre)")
+    p.add_argument("--run", default=None, metavar="DIR",
+                   help="run folder whose predictions to use (default: the newest run of the data set)")
+    p.set_defaults(func=run_rank)
+
+
+def run_rank(args) -> int:
+    from ssvae.cli.train import PREDICTIONS, find_runs
+    from ssvae.predictions import Predictions
+
+    cfg = config_from_args(args)
+    ds = dataset_from_config(cfg)
+    store = open_store(cfg, ds)
+    strategy = args.strategy or cfg.query.strategy
+    k = args.k if args.k is not None else cfg.query.k
+    if k < 1:
+        raise SSVAEError(f"-k must be at least 1 (got {k}).")
+    diverse = cfg.query.diverse if args.diverse is None else args.diverse
+    if args.run:
+        path = Path(args.run) / PREDICTIONS
+    else:
+        runs = find_runs(ds.name)
+        if not runs:
+            raise CheckpointError(f"no trained model for data set '{ds.name}' yet; run 'ssvae train' first.")
+        path = runs[0] / PREDICTIONS
+    preds = Predictions.load(path)
+    if not preds.fits(ds.size, ds.num_classes):
+        raise CheckpointError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
+                              f"{preds.probs.shape[1]} classes, but '{ds.name}' has {ds.size} and "
+                              f"{ds.num_classes}; train again on this data set.")
+    chosen = rank(preds.scores, strategy, k, store.as_array(), diverse=diverse, latent=preds.latent,
+                  seed=cfg.train.seed)
+    print(f"{len(chosen)} images to label next by {strategy}{' (diverse)' if diverse else ''} "
+          f"— predictions of {path.parent.name}, {len(store)} labeled now")
+    width = max(5, *(len(c) for c in ds.class_names))
+    print(f"{'rank':>4}  {'Serial':>7}  {'score':>8}  {'guess':<{width}}  confidence")
+    score = preds.scores.get(strategy)
+    for i, s in enumerate(chosen, 1):
+        sc = f"{score[s]:8.4f}" if score is not None else f"{'-':>8}"
+        print(f"{i:>4}  {s:>7}  {sc}  {ds.class_names[preds.pred[s]]:<{width}}  {preds.confidence[s]:.3f}")
+    return 0

@@ -1,0 +1,73 @@
+"""`ssvae train` and `ssvae rank` end to end on a tiny data set; the CLI stays JAX-free."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from model_fixtures import make_images
+from ssvae.cli import main
+from ssvae.predictions import Predictions
+
+TINY_YAML = """
+model: {latent_dim: 4, hidden: [32], classifier_hidden: [32]}
+train: {epochs: 2, batch_size: 32, labeled_batch_size: 8, mc_samples: 4}
+"""
+
+
+@pytest.fixture()
+def tiny(tmp_path, monkeypatch):
+    monkeypatch.setenv("SSVAE_ARTIFACTS", str(tmp_path / "artifacts"))
+    monkeypatch.setenv("SSVAE_DATA", str(tmp_path / "data"))
+    x, y = make_images(150, 12, 12, 1, 3, 0)
+    xt, yt = make_images(30, 12, 12, 1, 3, 1)
+    npz = tmp_path / "tiny.npz"
+    np.savez(npz, x=x, y=y, x_test=xt, y_test=yt, class_names=np.array(["a", "b", "c"]))
+    labels = tmp_path / "labels.csv"
+    labels.write_text("Serial,label\n0,a\n1,b\n2,c\n")
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY_YAML)
+    return {"npz": npz, "labels": labels, "cfg": cfg, "art": tmp_path / "artifacts"}
+
+
+def test_train_writes_a_complete_run_and_rank_uses_it(tiny, capsys):
+    args = ["--config", str(tiny["cfg"]), "--dataset", f"npz:{tiny['npz']}", "--labels", str(tiny["labels"])]
+    assert main(["train", *args]) == 0
+    runs = sorted((tiny["art"] / "runs").iterdir())
+    assert len(runs) == 1 and runs[0].name.endswith("-tiny")
+    run = runs[0]
+    for f in ("config.yaml", "history.csv", "checkpoint.msgpack", "predictions.npz", "REPORT.md",
+              "loss_curves.html", "latent_map.html", "reconstructions.png", "confusion_matrix.html"):
+        assert (run / f).is_file(), f
+    report = (run / "REPORT.md").read_text()
+    for link in ("loss_curves.html", "latent_map.html", "reconstructions.png", "confusion_matrix.html"):
+        assert f"({link})" in report
+    assert len((run / "history.csv").read_text().strip().splitlines()) == 3  # header + 2 epochs
+    preds = Predictions.load(run / "predictions.npz")
+    assert preds.probs.shape == (150, 3) and "bald" in preds.scores
+
+    capsys.readouterr()
+    assert main(["rank", *args, "-k", "7", "--strategy", "margin"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()[2:]
+    serials = [int(l.split()[1]) for l in lines]
+    assert len(serials) == 7 and not {0, 1, 2} & set(serials)
+
+    # resume continues the epoch count in a new run folder
+    assert main(["train", *args, "--resume", "--epochs", "1"]) == 0
+    newest = sorted((tiny["art"] / "runs").iterdir())[-1]
+    assert len((newest / "history.csv").read_text().strip().splitlines()) == 4
+
+
+def test_user_errors_are_one_sentence(tiny, capsys):
+    args = ["--config", str(tiny["cfg"]), "--dataset", f"npz:{tiny['npz']}", "--labels", str(tiny["labels"])]
+    assert main(["rank", *args]) == 2
+    err = capsys.readouterr().err
+    assert "ssvae train" in err and "Traceback" not in err
+    assert main(["train", *args, "--resume"]) == 2
+    assert "no earlier run" in capsys.readouterr().err
+
+
+def test_cli_help_does_not_import_jax():
+    code = ("import sys; from ssvae.cli import build_parser; build_parser(); "
+            "import ssvae.cli.train, ssvae.cli.rank; assert 'jax' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
