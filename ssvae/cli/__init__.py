@@ -10,7 +10,7 @@ import sys
 
 from ssvae.errors import SSVAEError
 
-COMMAND_MODULES = ("data", "labels")
+COMMAND_MODULES = ("data", "labels", "dashboard")
 
 
 def build_parser() -> argparse.ArgumentParser:

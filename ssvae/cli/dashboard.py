@@ -1,0 +1,40 @@
+"""``ssvae dashboard``: open the labeling workspace in the browser."""
+from __future__ import annotations
+
+from ssvae.cli.common import add_config_arg, add_data_args, config_from_args, dataset_from_config, labels_path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("dashboard", help="open the labeling page (http://127.0.0.1:8050)")
+    add_config_arg(p)
+    add_data_args(p)
+    p.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: only this machine can connect)")
+    p.add_argument("--workspace", default=None, metavar="DIR",
+                   help="where the command log and predictions live "
+                        "(default: artifacts/workspace/<dataset>/)")
+    p.add_argument("--debug", action="store_true", help="Dash debug mode (reloader off)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ssvae.errors import SSVAEError
+
+    if not 0 < args.port < 65536:
+        raise SSVAEError(f"--port {args.port} is not a port number (1–65535).")
+    cfg = config_from_args(args)
+    ds = dataset_from_config(cfg)
+    from dashboard.app import create_app  # Dash only; never JAX
+
+    app = create_app(ds, labels_path(cfg, ds), args.workspace, queue_size=cfg.query.k,
+                     strategy=cfg.query.strategy, diverse=cfg.query.diverse)
+    state = app.ssvae.state
+    print(f"ssvae dashboard: {ds.name}, {ds.size} images, {len(state.labels)} labeled "
+          f"({state.labels.path})")
+    print(f"workspace {state.workspace.root}")
+    if state.predictions is None:
+        print("no predictions yet: the map and the uncertainty queue appear after the first training")
+    print(f"open http://{args.host}:{args.port}/  (Ctrl+C stops)")
+    app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=False)
+    return 0
