@@ -1,7 +1,8 @@
 """Keeping tabs in step: the refresh tick, the message of the last command, the help dialog."""
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, no_update
+from dash import ClientsideFunction, Input, Output, State
+from dash.exceptions import PreventUpdate
 
 from dashboard.commands import LoadPredictions
 
@@ -36,7 +37,7 @@ def register(app, ctx) -> None:
                 return res.to_json()
         versions = ctx.dispatcher.versions()
         if versions == known and not message:
-            return no_update
+            raise PreventUpdate  # HTTP 204, no body
         return {"ok": True, "message": message, "versions": versions, "command": "tick"}
 
     app.clientside_callback(
