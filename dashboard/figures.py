@@ -108,7 +108,7 @@ def map_figure(state: AppState) -> dict:
             "marker": main_marker(state),
             "selected": {"marker": {"opacity": 1.0}}, "unselected": {"marker": {"opacity": 0.25}}}
     layout = _base_layout(
-        xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
+        xaxis={"visible": False}, yaxis={"visible": False},
         dragmode="zoom", hovermode="closest", clickmode="event", uirevision="map",
         newselection={"line": {"color": SELECTED_RING, "width": 1.5, "dash": "dot"}},
     )
@@ -139,7 +139,8 @@ def probability_figure(state: AppState, serial: int | None) -> dict:
                       "marker": {"color": [c if i == top else c + "88" for i, c in enumerate(colors)]},
                       "hovertemplate": "%{x}: %{y:.1%}<extra></extra>"}],
             "layout": _base_layout(height=190, margin={"l": 36, "r": 6, "t": 6, "b": 48},
-                                   yaxis={"range": [0, 1], "tickformat": ".0%", "gridcolor": "#e9ecef"},
+                                   yaxis={"range": [0, 1.02], "tickvals": [0, 0.5, 1], "tickformat": ".0%",
+                                          "gridcolor": "#e9ecef", "fixedrange": True},
                                    xaxis={"type": "category", "tickangle": -35 if k > 10 or
                                           max(len(n) for n in state.class_names) > 3 else 0},
                                    bargap=0.25)}

@@ -115,8 +115,9 @@ def label_buttons(state: AppState) -> html.Div:
     buttons = []
     for i, name in enumerate(state.class_names):
         key = str(i) if i < 10 else ""
+        shown_key = key if key and key != name else ""  # digits need no extra key hint
         buttons.append(dbc.Button(
-            [html.Span(name, className="class-name"), html.Kbd(key, className="ms-1") if key else None],
+            [html.Span(name, className="class-name"), html.Kbd(shown_key, className="ms-1") if shown_key else None],
             id={"type": "label-btn", "index": i}, size="sm", outline=True, color="secondary",
             class_name=f"label-btn cls-{i % 10}",
             title=f"Label as {name}" + (f" (key {key})" if key else "")))
