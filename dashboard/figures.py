@@ -50,6 +50,31 @@ def _base_layout(**extra) -> dict:
 
 
 # -- the latent map ------------------------------------------------------------------------
+_GRID = 65535
+_grid_cache: dict = {}
+
+
+def map_grid(state: AppState) -> np.ndarray:
+    """The 2-D map on a 65 535 × 65 535 grid as uint16 (N×2): 2 bytes a coordinate on the wire.
+
+    A screen has at most a few thousand pixels across, so the grid is far finer than any
+    zoom a person uses; the axes are hidden, so only relative positions matter.
+    """
+    p = state.predictions
+    hit = _grid_cache.get("for")
+    if hit is not None and hit() is p:
+        return _grid_cache["grid"]
+    import weakref
+
+    xy = np.asarray(p.map2d, dtype=np.float64)
+    finite = np.isfinite(xy).all(axis=1)
+    lo = xy[finite].min(axis=0) if finite.any() else np.zeros(2)
+    hi = xy[finite].max(axis=0) if finite.any() else np.ones(2)
+    span = np.where(hi - lo > 0, hi - lo, 1.0)
+    grid = np.round((np.nan_to_num(xy, nan=0.0) - lo) / span * _GRID).clip(0, _GRID).astype(np.uint16)
+    _grid_cache.update({"for": weakref.ref(p), "grid": grid})
+    return grid
+
 def main_marker(state: AppState) -> dict:
     """Colour of the all-images trace for the current colour-by mode."""
     p, k = state.predictions, len(state.class_names)
@@ -78,12 +103,13 @@ def overlay_trace(state: AppState) -> dict:
     k = len(state.class_names)
     labels = state.labels.as_array()
     serials = np.flatnonzero(labels >= 0)
-    xy = state.predictions.map2d[serials].astype(np.float32)
+    xy = map_grid(state)[serials]
+    # not hoverable: hovers, clicks and box selections reach the all-images point underneath,
+    # so this trace needs no Serials and costs 5 bytes per labeled image
     return {
         "type": "scattergl", "mode": "markers", "name": "labeled",
         "x": typed(xy[:, 0]), "y": typed(xy[:, 1]),
-        "customdata": typed(serials.astype(np.uint32)),
-        "hoverinfo": "none",
+        "hoverinfo": "skip",
         "marker": {"size": 8, "color": typed(labels[serials].astype(np.uint8 if k <= 255 else np.uint16)),
                    "colorscale": discrete_scale(k), "cmin": -0.5, "cmax": k - 0.5,
                    "line": {"width": 1.2, "color": "#ffffff"}, "symbol": "diamond"},
@@ -92,7 +118,7 @@ def overlay_trace(state: AppState) -> dict:
 
 def selected_trace(state: AppState) -> dict:
     s = state.selected
-    xy = state.predictions.map2d[s].tolist() if s is not None else [None, None]
+    xy = map_grid(state)[s].tolist() if s is not None else [None, None]
     return {"type": "scattergl", "mode": "markers", "name": "selected",
             "x": [xy[0]], "y": [xy[1]], "hoverinfo": "skip",
             "marker": {"size": 18, "color": "rgba(0,0,0,0)", "symbol": "circle",
@@ -102,13 +128,14 @@ def selected_trace(state: AppState) -> dict:
 def map_figure(state: AppState) -> dict:
     """The whole map, sent once per page load and after each new predictions snapshot."""
     p = state.predictions
-    xy = p.map2d.astype(np.float32)
+    xy = map_grid(state)
     main = {"type": "scattergl", "mode": "markers", "name": "images",
             "x": typed(xy[:, 0]), "y": typed(xy[:, 1]), "hoverinfo": "none",
             "marker": main_marker(state),
             "selected": {"marker": {"opacity": 1.0}}, "unselected": {"marker": {"opacity": 0.25}}}
     layout = _base_layout(
-        xaxis={"visible": False}, yaxis={"visible": False},
+        xaxis={"visible": False, "range": [-1200, _GRID + 1200]},
+        yaxis={"visible": False, "range": [-1200, _GRID + 1200]},
         dragmode="zoom", hovermode="closest", clickmode="event", uirevision="map",
         newselection={"line": {"color": SELECTED_RING, "width": 1.5, "dash": "dot"}},
     )

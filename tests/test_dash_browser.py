@@ -11,6 +11,7 @@ from selenium.webdriver.common.keys import Keys
 
 from dash_fixtures import synthetic_dataset, synthetic_predictions
 from dashboard import create_app
+from dashboard.figures import map_grid
 
 pytestmark = pytest.mark.browser
 N = 300
@@ -23,7 +24,7 @@ def make_app(tmp_path: Path, with_predictions: bool = True):
     ws.mkdir(exist_ok=True)
     if with_predictions:
         preds = synthetic_predictions(ds)
-        preds.map2d[LONELY] = [8.0, 8.0]
+        preds.map2d[LONELY] = [8.0, -8.0]  # bottom right, clear of the mode bar
         preds.save(ws / "predictions.npz")
     return create_app(ds, tmp_path / "labels.csv", ws)
 
@@ -73,14 +74,15 @@ def test_click_point_selects_it(dash_duo, tmp_path):
     app = make_app(tmp_path)
     dash_duo.start_server(app)
     wait_for_map(dash_duo)
-    px, py = point_position(dash_duo.driver, 8.0, 8.0)
+    gx, gy = (float(v) for v in map_grid(app.ssvae.state)[LONELY])
+    px, py = point_position(dash_duo.driver, gx, gy)
     ActionChains(dash_duo.driver).move_to_location(int(px), int(py)).pause(0.3).click().perform()
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {LONELY}", timeout=10)
     assert app.ssvae.state.selected == LONELY
     # the ring moved onto the point
     ring = dash_duo.driver.execute_script(
         "const gd=document.querySelector('#map .js-plotly-plot'); return [gd.data[2].x[0], gd.data[2].y[0]];")
-    assert ring == [8.0, 8.0]
+    assert ring == [gx, gy]
     dash_duo.driver.save_screenshot(str(tmp_path / "selected.png"))
     assert dash_duo.get_logs() == [] or all("favicon" in e["message"] for e in dash_duo.get_logs())
 
@@ -113,19 +115,24 @@ def test_box_selection_is_labeled_in_one_go(dash_duo, tmp_path):
     wait_for_map(dash_duo)
     driver = dash_duo.driver
     driver.find_element("css selector", '#map .modebar-btn[data-val="select"]').click()
-    map2d = app.ssvae.state.predictions.map2d
-    (x0, y0), (x1, y1) = (-4.0, -4.0), (-1.0, -1.0)  # a corner of the ring, inside the plot
-    inside = np.flatnonzero((map2d[:, 0] > x0) & (map2d[:, 0] < x1) & (map2d[:, 1] > y0) & (map2d[:, 1] < y1))
+    grid = map_grid(app.ssvae.state).astype(float)  # the map's coordinates on the page
+    (x0, y0), (x1, y1) = (8000.0, 8000.0), (26000.0, 26000.0)  # a corner of the ring
+
+    def within(margin):
+        return set(np.flatnonzero((grid[:, 0] > x0 - margin) & (grid[:, 0] < x1 + margin) &
+                                  (grid[:, 1] > y0 - margin) & (grid[:, 1] < y1 + margin)).tolist())
     ax, ay = point_position(driver, x0, y1)
     bx, by = point_position(driver, x1, y0)
     (ActionChains(driver).move_to_location(int(ax), int(ay)).click_and_hold().pause(0.2)
      .move_to_location(int((ax + bx) / 2), int((ay + by) / 2)).pause(0.2)
      .move_to_location(int(bx), int(by)).pause(0.2).release().perform())
-    dash_duo.wait_for_contains_text("#batch-count", f"{len(inside)} selected", timeout=10)
+    batch = wait_until(lambda: set(app.ssvae.state.batch), what="the box selection")
+    assert within(-400) <= batch <= within(400) and len(batch) >= 3  # a pixel or two at the edges
+    dash_duo.wait_for_contains_text("#batch-count", f"{len(batch)} selected", timeout=10)
     driver.find_element("css selector", "#batch-bar .label-btn.cls-4").click()
-    wait_until(lambda: len(rows(app)) == len(inside), what="the batch labels")
-    assert rows(app) == [f"{s},4" for s in inside]
-    dash_duo.wait_for_contains_text("#stats-summary", f"{len(inside)} of {N}", timeout=10)
+    wait_until(lambda: len(rows(app)) == len(batch), what="the batch labels")
+    assert rows(app) == [f"{s},4" for s in sorted(batch)]
+    dash_duo.wait_for_contains_text("#stats-summary", f"{len(batch)} of {N}", timeout=10)
     wait_until(lambda: "d-none" in dash_duo.find_element("#batch-bar").get_attribute("class"),
                what="the batch bar to close")
 

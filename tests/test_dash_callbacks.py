@@ -56,7 +56,7 @@ def test_first_load_draws_everything_with_typed_arrays(app):
     fig = calls["map"].value("map", "figure")
     main = fig["data"][0]
     assert main["type"] == "scattergl"
-    assert set(main["x"]) == {"dtype", "bdata"} and main["x"]["dtype"] == "f4"
+    assert set(main["x"]) == {"dtype", "bdata"} and main["x"]["dtype"] == "u2"
     assert page.stores["shown-serial"] == app.ssvae.state.selected
     assert calls["stats-summary"].value("stats-summary", "children").startswith("0 of 150")
 

@@ -97,7 +97,8 @@ def register(app, ctx) -> None:
         if not isinstance(points, list):
             return ctx.reject("a map selection must hold a list of points.", "select_batch")
         try:
-            serials = [_serial_of(p) for p in points if isinstance(p, dict) and p.get("curveNumber") in (0, 1)]
+            # the labeled overlay repeats points of the all-images trace: count those once
+            serials = [_serial_of(p) for p in points if isinstance(p, dict) and p.get("curveNumber") == 0]
         except CommandError as exc:
             return ctx.reject(str(exc), "select_batch")
         return ctx.run(SelectBatch(serials))
@@ -147,11 +148,7 @@ def _first_point(data) -> dict:
 
 
 def _serial_of(point: dict):
-    """The Serial of a map point: its index in the all-images trace, or the overlay's customdata."""
-    curve = point.get("curveNumber")
-    if curve == 0:
+    """The Serial of a map point: its index in the all-images trace (trace 0)."""
+    if point.get("curveNumber") == 0:
         return point.get("pointIndex", point.get("pointNumber"))
-    if curve == 1:
-        cd = point.get("customdata")
-        return cd[0] if isinstance(cd, list) and cd else cd
     raise CommandError("that point is not an image on the map.")
