@@ -11,14 +11,15 @@ import datetime as dt
 
 import numpy as np
 from _plotly_utils.utils import to_typed_array_spec
-from plotly.colors import qualitative
+from plotly.colors import qualitative, sequential
 
 from dashboard.state import AppState
 
 UNLABELED_GREY = "#c3c8d0"
 SELECTED_RING = "#ff2d55"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-UNCERTAINTY_SCALE = "Plasma"
+# explicit stops: plotly.js knows only a few scale names, and the figures bypass plotly.py
+UNCERTAINTY_SCALE = [[i / (len(sequential.Plasma) - 1), c] for i, c in enumerate(sequential.Plasma)]
 
 
 def typed(arr: np.ndarray):
@@ -182,7 +183,7 @@ def class_counts_figure(state: AppState) -> dict:
                       "cliponaxis": False, "hovertemplate": "%{x}: %{y} labels<extra></extra>"}],
             "layout": _base_layout(height=200, margin={"l": 36, "r": 6, "t": 14, "b": 48},
                                    yaxis={"gridcolor": "#e9ecef", "rangemode": "tozero"},
-                                   xaxis={"type": "category"}, bargap=0.25)}
+                                   xaxis={"type": "category", "automargin": True}, bargap=0.25)}
 
 
 def history_figure(state: AppState, max_points: int = 400) -> dict:

@@ -89,13 +89,13 @@ def map_card(state: AppState) -> dbc.Card:
             html.Div([html.H6("Latent map", className="mb-0 me-3"),
                       html.Small(id="map-caption", className="text-muted")],
                      className="d-flex align-items-baseline"),
-            color_control(state),
+            html.Div(color_control(state), id="color-by-wrap"),
         ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
         dbc.CardBody([
             batch_bar(state),
             html.Div([
                 dcc.Graph(id="map", figure=empty_figure(""), config=GRAPH_CONFIG, className="map-graph",
-                          clear_on_unhover=True),
+                          clear_on_unhover=True, responsive=True),
                 dcc.Tooltip(id="map-tooltip", className="map-tooltip", direction="right"),
                 html.Div([
                     html.Div("◆", className="placeholder-mark"),
@@ -108,7 +108,7 @@ def map_card(state: AppState) -> dbc.Card:
             ], className="map-wrap"),
             html.Div(id="map-legend", className="map-legend"),
         ], class_name="p-2"),
-    ], class_name="h-100 shadow-sm")
+    ], class_name="shadow-sm map-card")
 
 
 def label_buttons(state: AppState) -> html.Div:

@@ -31,6 +31,8 @@ def pytest_setup_options():
     options = Options()
     for arg in CHROME_ARGS:
         options.add_argument(arg)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        options.add_argument("--headless")  # no screen: plain `pytest` works too
     binary = chrome_binary()
     if binary:
         options.binary_location = binary

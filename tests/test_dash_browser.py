@@ -24,7 +24,7 @@ def make_app(tmp_path: Path, with_predictions: bool = True):
     ws.mkdir(exist_ok=True)
     if with_predictions:
         preds = synthetic_predictions(ds)
-        preds.map2d[LONELY] = [8.0, -8.0]  # bottom right, clear of the mode bar
+        preds.map2d[LONELY] = [-8.0, 8.0]  # top left: in view and clear of the mode bar
         preds.save(ws / "predictions.npz")
     return create_app(ds, tmp_path / "labels.csv", ws)
 
@@ -58,6 +58,15 @@ def wait_for_map(dash_duo):
     wait_until(lambda: dash_duo.driver.execute_script(
         "const gd=document.querySelector('#map .js-plotly-plot');"
         "return gd && gd._fullData && gd._fullData.length === 3;"), what="the map figure")
+    size = "const gd=document.querySelector('#map .js-plotly-plot'); return [gd._fullLayout.width, gd._fullLayout.height];"
+    last = [None]
+
+    def settled():  # the graph fills its card: wait until it stops resizing
+        now = dash_duo.driver.execute_script(size)
+        same, last[0] = now == last[0], now
+        return same
+    time.sleep(0.3)
+    wait_until(settled, what="the map to settle")
 
 
 def press(dash_duo, key, *modifiers):

@@ -44,6 +44,7 @@ def register(app, ctx) -> None:
     @app.callback(Output("map", "figure"), Output("seen-map", "data"),
                   Output("map-legend", "children"), Output("map-placeholder", "className"),
                   Output("map", "className"), Output("map-caption", "children"),
+                  Output("color-by-wrap", "className"),
                   Input("versions", "data"), State("seen-map", "data"))
     def render_map(_versions, seen):
         with ctx.lock:
@@ -53,14 +54,14 @@ def register(app, ctx) -> None:
                 if moved is not None and "predictions" not in moved:
                     raise PreventUpdate
                 return (empty_figure(""), seen_now, [], "map-placeholder", "map-graph d-none",
-                        "no model yet")
+                        "no model yet", "d-none")
             caption = f"{state.size:,} images · {len(state.labels):,} labeled"
             meta = state.predictions.meta or {}
             if meta.get("epoch") is not None:
                 caption += f" · model after epoch {meta['epoch']}"
             if moved is None or "predictions" in moved:
                 return (map_figure(state), seen_now, legend(state), "map-placeholder d-none",
-                        "map-graph", caption)
+                        "map-graph", caption, "")
             patch = Patch()
             if "color" in moved:
                 patch["data"][0]["marker"] = main_marker(state)
@@ -75,7 +76,7 @@ def register(app, ctx) -> None:
                 patch["data"][1]["selectedpoints"] = None
                 patch["layout"]["selections"] = []
             new_legend = legend(state) if "color" in moved else no_update
-            return patch, seen_now, new_legend, no_update, no_update, caption
+            return patch, seen_now, new_legend, no_update, no_update, caption, no_update
 
     @app.callback(Output("result", "data", allow_duplicate=True),
                   Input("map", "clickData"), prevent_initial_call=True)

@@ -42,6 +42,7 @@ def register(app, ctx) -> None:
 
     @app.callback(Output("queue", "children"), Output("seen-queue", "data"),
                   Output("queue-caption", "children"), Output("strategy", "options"),
+                  Output("strategy", "disabled"), Output("diverse", "disabled"),
                   Input("versions", "data"), State("seen-queue", "data"))
     def render_queue(_versions, seen):
         with ctx.lock:
@@ -49,7 +50,9 @@ def register(app, ctx) -> None:
             available = state.available_strategies()
             options = [{"label": STRATEGY_NAMES[s], "value": s, "disabled": s not in available}
                        for s in STRATEGY_NAMES]
-            return (thumbnails(ctx), {p: state.versions[p] for p in PARTS}, caption(state), options)
+            no_model = state.predictions is None
+            return (thumbnails(ctx), {p: state.versions[p] for p in PARTS}, caption(state), options,
+                    no_model, no_model)
 
     @app.callback(Output("result", "data", allow_duplicate=True),
                   Input("strategy", "value"), Input("diverse", "value"), prevent_initial_call=True)

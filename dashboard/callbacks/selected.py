@@ -14,7 +14,8 @@ def register(app, ctx) -> None:
     state = ctx.state
 
     @app.callback(Output("sel-image", "src"), Output("sel-recon", "src"),
-                  Output("sel-recon-caption", "children"), Output("sel-title", "children"),
+                  Output("sel-recon-caption", "children"), Output("sel-recon", "className"),
+                  Output("sel-title", "children"),
                   Output("sel-label", "children"), Output("sel-pred", "children"),
                   Output("sel-probs", "figure"), Output("shown-serial", "data"),
                   Output({"type": "label-btn", "index": ALL}, "outline"),
@@ -27,7 +28,7 @@ def register(app, ctx) -> None:
             k = len(state.class_names)
             seen_now = {p: state.versions[p] for p in PARTS}
             if s is None:
-                return (BLANK, BLANK, "reconstruction", "nothing selected",
+                return (BLANK, BLANK, "reconstruction", "pixel-image empty-image", "nothing selected",
                         html.Span("—", className="text-muted"),
                         "Click a point, a thumbnail, or press → to start.",
                         probability_figure(state, None), None, [True] * k, seen_now)
@@ -43,8 +44,8 @@ def register(app, ctx) -> None:
                 name = state.score_name()
                 if name:
                     pred += f" · {name.replace('_', ' ')} {float(p.scores[name][s]):.3f}"
-            truth = ""
             return (ctx.images(s), recon or BLANK,
                     "reconstruction" if recon else "reconstruction after training",
-                    f"Serial {s}{truth}", label_view, pred, probability_figure(state, s), s,
+                    "pixel-image" if recon else "pixel-image empty-image",
+                    f"Serial {s}", label_view, pred, probability_figure(state, s), s,
                     [label != i for i in range(k)], seen_now)
