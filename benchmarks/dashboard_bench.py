@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dashboard import create_app  # noqa: E402
+from dashboard.commands import SetColorBy  # noqa: E402
 from dashboard.headless import HeadlessPage  # noqa: E402
 from ssvae.data import load_dataset  # noqa: E402
 from ssvae.paths import artifacts_root  # noqa: E402
@@ -95,6 +96,14 @@ def main(argv=None) -> int:
         out["initial_map_server_ms"] = round(m.seconds * 1000, 1)
         out["initial_page_callbacks_bytes"] = load.nbytes
         out["layout_bytes"] = len(page.client.get("/_dash-layout").get_data())
+        per_mode = {}
+        for mode in ("label", "predicted", "uncertainty", "truth"):  # a page opened in each colouring
+            app.ssvae.dispatcher.dispatch(SetColorBy(mode))
+            fresh = HeadlessPage(app).load()
+            per_mode[mode] = next(c for c in fresh.calls if "map.figure" in c.output).nbytes
+        app.ssvae.dispatcher.dispatch(SetColorBy("label"))
+        out["initial_map_json_bytes_by_colouring"] = per_mode
+        out["initial_map_json_bytes_max"] = max(per_mode.values())
 
         # select: click points on the map
         sel_bytes, sel_ms = [], []
@@ -142,7 +151,7 @@ def main(argv=None) -> int:
     worst_bytes = max(out["select"]["bytes_max"], out["label_from_empty"]["bytes_max"],
                       out["label_with_preloaded"]["bytes_max"])
     out["meets"] = {
-        "initial_map": out["initial_map_json_bytes"] <= targets["initial_map_json_bytes"],
+        "initial_map": out["initial_map_json_bytes_max"] <= targets["initial_map_json_bytes"],
         "action_bytes": worst_bytes <= targets["action_bytes"],
         "label_p95": max(out["label_from_empty"]["whole_chain_ms_p95"],
                          out["label_with_preloaded"]["whole_chain_ms_p95"]) <= targets["label_p95_ms"],
@@ -153,7 +162,9 @@ def main(argv=None) -> int:
 
     lf, lp, s = out["label_from_empty"], out["label_with_preloaded"], out["select"]
     print(f"dashboard benchmark — {ds.name}, {ds.size:,} points ({out['predictions']})")
-    print(f"  initial map JSON          {out['initial_map_json_bytes'] / 1e6:8.3f} MB   (target ≤ 1.5 MB)")
+    by = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in per_mode.items())
+    print(f"  initial map JSON          {out['initial_map_json_bytes_max'] / 1e6:8.3f} MB   (target ≤ 1.5 MB; "
+          f"by colouring: {by} MB)")
     print(f"  select action, max        {s['bytes_max'] / 1e3:8.1f} KB   p95 {s['server_ms_p95']:.1f} ms")
     print(f"  label action, max         {lf['bytes_max'] / 1e3:8.1f} KB   (target ≤ 150 KB)")
     print(f"  label p95, 0→{lf['labels_at_end']} labels   {lf['whole_chain_ms_p95']:8.1f} ms   "
