@@ -2,6 +2,18 @@
 // the server, through the "key-event" store. Thumbnail clicks in the queue go through
 // "ui-event". Keys are ignored while the user types in an input, select or text area.
 (function () {
+    // Light/dark theme: follow the system until the user picks one with the ◐ button.
+    const root = document.documentElement;
+    const stored = window.localStorage ? localStorage.getItem("ssvae-theme") : null;
+    const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+    root.setAttribute("data-bs-theme", stored || (dark ? "dark" : "light"));
+    document.addEventListener("click", function (e) {
+        if (!e.target.closest || !e.target.closest("#theme-btn")) { return; }
+        const next = root.getAttribute("data-bs-theme") === "dark" ? "light" : "dark";
+        root.setAttribute("data-bs-theme", next);
+        try { localStorage.setItem("ssvae-theme", next); } catch (err) { /* private mode */ }
+    });
+
     function send(id, data) {
         if (window.dash_clientside && window.dash_clientside.set_props) {
             window.dash_clientside.set_props(id, {data: Object.assign({ts: Date.now()}, data)});

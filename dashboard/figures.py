@@ -17,6 +17,9 @@ from dashboard.state import AppState
 
 UNLABELED_GREY = "#c3c8d0"
 SELECTED_RING = "#ff2d55"
+# mid-grey text and faint grid lines read on both the light and the dark theme
+TEXT = "#8a929c"
+GRID = "rgba(140,150,160,0.22)"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 # explicit stops: plotly.js knows only a few scale names, and the figures bypass plotly.py
 UNCERTAINTY_SCALE = [[i / (len(sequential.Plasma) - 1), c] for i, c in enumerate(sequential.Plasma)]
@@ -44,7 +47,7 @@ def discrete_scale(k: int) -> list:
 
 def _base_layout(**extra) -> dict:
     layout = {"margin": {"l": 8, "r": 8, "t": 8, "b": 8}, "paper_bgcolor": "rgba(0,0,0,0)",
-              "plot_bgcolor": "rgba(0,0,0,0)", "font": {"family": FONT, "size": 12},
+              "plot_bgcolor": "rgba(0,0,0,0)", "font": {"family": FONT, "size": 12, "color": TEXT},
               "showlegend": False}
     layout.update(extra)
     return layout
@@ -147,7 +150,7 @@ def empty_figure(text: str, height: int | None = None) -> dict:
     layout = _base_layout(
         xaxis={"visible": False}, yaxis={"visible": False},
         annotations=[{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
-                      "x": 0.5, "y": 0.5, "font": {"size": 13, "color": "#6c757d"}}])
+                      "x": 0.5, "y": 0.5, "font": {"size": 13, "color": TEXT}}])
     if height:
         layout["height"] = height
     return {"data": [], "layout": layout}
@@ -168,7 +171,7 @@ def probability_figure(state: AppState, serial: int | None) -> dict:
                       "hovertemplate": "%{x}: %{y:.1%}<extra></extra>"}],
             "layout": _base_layout(height=190, margin={"l": 36, "r": 6, "t": 6, "b": 48},
                                    yaxis={"range": [0, 1.02], "tickvals": [0, 0.5, 1], "tickformat": ".0%",
-                                          "gridcolor": "#e9ecef", "fixedrange": True},
+                                          "gridcolor": GRID, "fixedrange": True},
                                    xaxis={"type": "category", "tickangle": -35 if k > 10 or
                                           max(len(n) for n in state.class_names) > 3 else 0},
                                    bargap=0.25)}
@@ -182,7 +185,7 @@ def class_counts_figure(state: AppState) -> dict:
                       "marker": {"color": palette(k)}, "text": counts, "textposition": "outside",
                       "cliponaxis": False, "hovertemplate": "%{x}: %{y} labels<extra></extra>"}],
             "layout": _base_layout(height=200, margin={"l": 36, "r": 6, "t": 14, "b": 48},
-                                   yaxis={"gridcolor": "#e9ecef", "rangemode": "tozero"},
+                                   yaxis={"gridcolor": GRID, "rangemode": "tozero"},
                                    xaxis={"type": "category", "automargin": True}, bargap=0.25)}
 
 
@@ -195,5 +198,5 @@ def history_figure(state: AppState, max_points: int = 400) -> dict:
                       "fill": "tozeroy", "fillcolor": "rgba(13,110,253,0.08)",
                       "hovertemplate": "%{x}<br>%{y} labels<extra></extra>"}],
             "layout": _base_layout(height=200, margin={"l": 36, "r": 10, "t": 14, "b": 36},
-                                   yaxis={"gridcolor": "#e9ecef", "rangemode": "tozero"},
-                                   xaxis={"type": "date", "gridcolor": "#f1f3f5"})}
+                                   yaxis={"gridcolor": GRID, "rangemode": "tozero"},
+                                   xaxis={"type": "date", "gridcolor": GRID})}

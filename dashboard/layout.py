@@ -50,6 +50,8 @@ def navbar(state: AppState) -> dbc.Navbar:
                            id="upload", accept=".csv,text/csv", multiple=False, className="d-inline-block me-2"),
                 dbc.Button("⬇ labels.csv", id="export-btn", color="primary", size="sm",
                            title="Download the current labels.csv"),
+                html.Button("◐", id="theme-btn", className="btn btn-sm btn-outline-light ms-2 theme-btn",
+                            title="Light or dark theme"),
                 html.Button("?", id="help-btn", className="btn btn-sm btn-outline-light ms-2 help-btn",
                             title="Keyboard shortcuts"),
             ], className="d-flex align-items-center"),

@@ -91,6 +91,11 @@ def main(argv=None) -> int:
                 driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
                 settle(driver, 1)
                 driver.save_screenshot(str(out / "dashboard-stats.png"))
+                driver.execute_script("window.scrollTo(0, 0)")
+                driver.execute_script("document.getElementById('theme-btn').click()")
+                settle(driver, 1)
+                driver.save_screenshot(str(out / "dashboard-dark.png"))
+                driver.execute_script("document.getElementById('theme-btn').click()")
                 print(f"fashion-mnist: {len(app.ssvae.state.labels)} labels")
             mnist = load_dataset("mnist")
             app2 = create_app(mnist, tmp / "mnist-labels.csv", tmp / "mnist")
@@ -105,7 +110,8 @@ def main(argv=None) -> int:
             driver.quit()
     from PIL import Image
 
-    for name in ("dashboard.png", "dashboard-uncertainty.png", "dashboard-stats.png", "dashboard-no-model.png"):
+    for name in ("dashboard.png", "dashboard-uncertainty.png", "dashboard-stats.png", "dashboard-dark.png",
+                 "dashboard-no-model.png"):
         path = out / name
         # 256-colour palette PNGs: a third of the size, no visible difference for a UI shot
         Image.open(path).convert("RGB").quantize(256, dither=Image.Dither.NONE).save(path, optimize=True)
