@@ -272,3 +272,17 @@ def test_structurally_broken_requests_change_nothing(app, page):
         resp = page.client.post("/_dash-update-component", json=body)
         assert resp.status_code >= 400 or b'"ok":false' in resp.get_data().replace(b" ", b"")
     assert labels_csv(app) == before
+
+
+def test_hover_card_shows_serial_prediction_and_score(app, page):
+    dep = page.find("map.hoverData", "map-tooltip")
+    hover = {"points": [{"curveNumber": 0, "pointIndex": 5, "bbox": {"x0": 1, "x1": 2, "y0": 1, "y1": 2}}]}
+    call = page.post(dep, "map.hoverData", {"map.hoverData": hover})
+    assert call.value("map-tooltip", "show") is True
+    text = json.dumps(call.value("map-tooltip", "children"))
+    p = app.ssvae.state.predictions
+    assert "Serial 5" in text and f"predicted {int(p.pred[5])}" in text and "entropy" in text
+    assert "data:image/png;base64," in text
+    for bad in ({"points": [{"curveNumber": 0, "pointIndex": "5"}]}, {"points": []}, None):
+        call = page.post(dep, "map.hoverData", {"map.hoverData": bad})
+        assert call.value("map-tooltip", "show") is False

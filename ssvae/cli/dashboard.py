@@ -14,6 +14,8 @@ def register(sub) -> None:
     p.add_argument("--workspace", default=None, metavar="DIR",
                    help="where the command log and predictions live "
                         "(default: artifacts/workspace/<dataset>/)")
+    p.add_argument("--no-browser", action="store_true",
+                   help="do not open a browser tab (one opens only where there is a display)")
     p.add_argument("--debug", action="store_true", help="Dash debug mode (reloader off)")
     p.set_defaults(func=run)
 
@@ -35,6 +37,29 @@ def run(args) -> int:
     print(f"workspace {state.workspace.root}")
     if state.predictions is None:
         print("no predictions yet: the map and the uncertainty queue appear after the first training")
-    print(f"open http://{args.host}:{args.port}/  (Ctrl+C stops)")
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    url = f"http://{shown_host}:{args.port}/"
+    print(f"open {url}  (Ctrl+C stops)")
+    if not args.no_browser and can_open_browser():
+        open_browser_later(url)
     app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=False)
     return 0
+
+
+def can_open_browser() -> bool:
+    """A browser tab can open: a desktop OS, or Linux with a display (never on a bare server)."""
+    import os
+    import sys
+
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def open_browser_later(url: str, delay: float = 1.0) -> None:
+    import threading
+    import webbrowser
+
+    timer = threading.Timer(delay, webbrowser.open, args=(url,))
+    timer.daemon = True
+    timer.start()
