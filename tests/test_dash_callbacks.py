@@ -286,3 +286,21 @@ def test_hover_card_shows_serial_prediction_and_score(app, page):
     for bad in ({"points": [{"curveNumber": 0, "pointIndex": "5"}]}, {"points": []}, None):
         call = page.post(dep, "map.hoverData", {"map.hoverData": bad})
         assert call.value("map-tooltip", "show") is False
+
+
+def test_first_predictions_replace_the_placeholder(tmp_path, ds):
+    ws = tmp_path / "ws-later"
+    app = create_app(ds, tmp_path / "labels.csv", ws)
+    page = HeadlessPage(app)
+    page.load()
+    page.trigger("key-event.data", {"key": "4"})  # labeling before any model
+    synthetic_predictions(ds).save(ws / "predictions.npz")
+    tick = page.tick()
+    assert "first trained model" in tick.result["message"]
+    m = next(c for c in tick.calls if "map.figure" in c.output)
+    assert m.value("map-placeholder", "className") == "map-placeholder d-none"
+    fig = m.value("map", "figure")
+    assert fig["data"][0]["type"] == "scattergl" and len(fig["data"]) == 3
+    q = next(c for c in tick.calls if "queue.children" in c.output)
+    assert q.value("strategy", "disabled") is False
+    assert "highest entropy" in q.value("queue-caption", "children")
