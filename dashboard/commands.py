@@ -190,11 +190,6 @@ class Step(Command):
         state.bump("selection")
         return Outcome()
 
-    def restore(self, state):
-        pass  # the select it led to is enough: positions in an old queue mean nothing now
-
-    def to_json(self):
-        return {"delta": self.delta}
 
 
 @register

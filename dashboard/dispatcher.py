@@ -96,7 +96,8 @@ class Dispatcher:
                 return Result(False, f"could not write {getattr(exc, 'filename', None) or 'a file'}: "
                                      f"{exc.strerror or exc}.", dict(self.state.versions), cmd.name)
             if cmd.logged:
-                entry = {"cmd": cmd.name, "args": cmd.to_json()}
+                # "sel": the selection after the command, so a restart comes back to the same image
+                entry = {"cmd": cmd.name, "args": cmd.to_json(), "sel": self.state.selected}
                 if outcome.effect is not None:
                     entry["effect"] = outcome.effect
                     entry["message"] = outcome.message
@@ -137,6 +138,9 @@ class Dispatcher:
                         Command.from_json(name, entry.get("args") or {}).restore(state)
                     except CommandError:
                         pass
+                sel = entry.get("sel")
+                if isinstance(sel, int) and not isinstance(sel, bool) and 0 <= sel < state.size:
+                    state.selected = sel
                 if "n" in entry:
                     state.history.append((float(entry.get("t", 0)), int(entry["n"])))
                 if "fp" in entry:

@@ -32,7 +32,8 @@ def typed(arr: np.ndarray):
 
 
 def palette(k: int) -> list[str]:
-    base = qualitative.T10 if k <= 10 else qualitative.Alphabet
+    """Tableau-10, as in assets/dashboard.css (.cls-0 … .cls-9); beyond ten classes it repeats."""
+    base = qualitative.T10
     return [base[i % len(base)] for i in range(k)]
 
 

@@ -287,3 +287,13 @@ def test_failed_write_changes_nothing(ds, ws, tmp_path, monkeypatch):
     assert not res.ok and "No space left" in res.message
     assert state.labels.as_dict() == {1: 1} and state.versions == versions
     assert len(state.undo_stack) == 1
+
+
+def test_selection_after_keys_and_auto_advance_survives_restart(ds, ws, tmp_path):
+    state, disp = opened(ds, ws, tmp_path)
+    disp.dispatch(Select(int(state.queue()[0])))
+    disp.dispatch(Label(state.selected, 1))  # auto-advance moves on
+    disp.dispatch(Step(1))
+    where = state.selected
+    state2, _ = opened(ds, ws, tmp_path)
+    assert state2.selected == where

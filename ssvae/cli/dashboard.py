@@ -42,6 +42,10 @@ def run(args) -> int:
     print(f"open {url}  (Ctrl+C stops)")
     if not args.no_browser and can_open_browser():
         open_browser_later(url)
+    if not args.debug:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=False)
     return 0
 
