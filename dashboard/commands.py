@@ -121,13 +121,25 @@ def _name(state: AppState, label: int | None) -> str:
 
 def write_labels(state: AppState, changes: list[list]) -> None:
     """Make the labels.csv hold ``after`` for every [serial, before, after] in one atomic write."""
-    new = state.labels.as_dict()
-    for serial, _, after in changes:
-        if after is None:
-            new.pop(serial, None)
-        else:
-            new[serial] = after
-    state.labels.replace_all(new)
+    store = state.labels
+    current = {s: store.get(s) for s, _, _ in changes}
+    if all(after is not None for _, _, after in changes):
+        store.set_many({s: after for s, _, after in changes})  # checks only the changed rows
+    elif all(after is None for _, _, after in changes):
+        store.remove_many([s for s, _, _ in changes])
+    else:
+        new = store.as_dict()
+        for serial, _, after in changes:
+            if after is None:
+                new.pop(serial, None)
+            else:
+                new[serial] = after
+        store.replace_all(new)
+    for serial, _, after in changes:  # only after the write succeeded
+        if current[serial] is not None:
+            state.digest.remove(serial, current[serial])
+        if after is not None:
+            state.digest.add(serial, after)
     state.record_history()
     state.bump("labels")
 

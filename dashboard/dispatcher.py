@@ -103,7 +103,7 @@ class Dispatcher:
                     entry["message"] = outcome.message
                 if outcome.effect is not None or isinstance(cmd, (Undo, Redo)):
                     entry["n"] = len(self.state.labels)
-                    entry["fp"] = self.state.labels.fingerprint()
+                    entry["fp"] = self.state.digest.hex()
                 try:
                     entry = self.log.append(entry)
                 except OSError as exc:
@@ -145,13 +145,13 @@ class Dispatcher:
                     state.history.append((float(entry.get("t", 0)), int(entry["n"])))
                 if "fp" in entry:
                     last_fp = entry["fp"]
-            if last_fp is not None and last_fp != state.labels.fingerprint():
+            if last_fp is not None and last_fp != state.digest.hex():
                 # labels.csv changed outside the page (CLI import, an editor, a crash between
                 # writing labels.csv and the log): old undo steps no longer fit, so drop them.
                 state.undo_stack.clear()
                 state.redo_stack.clear()
                 self.log.append({"cmd": "external_change", "n": len(state.labels),
-                                 "fp": state.labels.fingerprint()})
+                                 "fp": state.digest.hex()})
                 state.history.append((time.time(), len(state.labels)))
             if not state.history or state.history[-1][1] != len(state.labels):
                 state.history.append((time.time(), len(state.labels)))

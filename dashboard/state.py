@@ -26,6 +26,37 @@ STRATEGY_NAMES = {"entropy": "Entropy", "margin": "Margin", "least_confidence": 
 PARTS = ("labels", "selection", "batch", "predictions", "color", "queue", "training")
 
 
+class LabelDigest:
+    """An order-free 64-bit digest of the labels, updated per change in O(1).
+
+    The command log stores it after every label change; on start-up a mismatch with the
+    labels.csv on disk means the file changed outside the page. (``LabelStore.fingerprint``
+    hashes every label, which costs milliseconds per label action at tens of thousands.)
+    """
+
+    MASK = (1 << 64) - 1
+
+    def __init__(self, labels: dict[int, int] | None = None):
+        self.value = 0
+        for s, l in (labels or {}).items():
+            self.add(s, l)
+
+    @staticmethod
+    def _h(serial: int, label: int) -> int:
+        import hashlib
+
+        return int.from_bytes(hashlib.blake2b(f"{serial}:{label}".encode(), digest_size=8).digest(), "little")
+
+    def add(self, serial: int, label: int) -> None:
+        self.value = (self.value + self._h(serial, label)) & self.MASK
+
+    def remove(self, serial: int, label: int) -> None:
+        self.value = (self.value - self._h(serial, label)) & self.MASK
+
+    def hex(self) -> str:
+        return f"{self.value:016x}"
+
+
 @dataclass
 class Workspace:
     """Where one data set's dashboard files live (``artifacts/workspace/<dataset>/``)."""
@@ -70,8 +101,13 @@ class AppState:
     predictions_mtime: float | None = None
     #: free slot for the training worker (issue 5): its status dict, read by its panel
     training: dict = field(default_factory=dict)
+    digest: LabelDigest | None = field(default=None, repr=False)
     _queue_cache: tuple | None = field(default=None, repr=False)
     _random: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.digest is None:
+            self.digest = LabelDigest(self.labels.as_dict())
 
     # -- facts -----------------------------------------------------------------------------
     @property

@@ -297,3 +297,14 @@ def test_selection_after_keys_and_auto_advance_survives_restart(ds, ws, tmp_path
     where = state.selected
     state2, _ = opened(ds, ws, tmp_path)
     assert state2.selected == where
+
+
+def test_running_label_digest_matches_a_fresh_one(ds, ws, tmp_path):
+    from dashboard.state import LabelDigest
+
+    state, disp = opened(ds, ws, tmp_path)
+    for cmd in (Label(1, 1), Label(2, 2), Label(1, 3), RemoveLabel(2), SelectBatch([5, 6, 7]),
+                LabelBatch(4), Undo(), Redo(), ImportLabels("Serial,label\n9,9\n1,0\n", "x.csv", "theirs"),
+                Undo()):
+        assert disp.dispatch(cmd).ok
+        assert state.digest.hex() == LabelDigest(state.labels.as_dict()).hex()
