@@ -146,7 +146,7 @@ def test_box_selection_is_labeled_in_one_go(dash_duo, tmp_path):
                what="the batch bar to close")
 
 
-def test_download_labels_csv(dash_duo, tmp_path):
+def test_download_and_import_labels_csv(dash_duo, tmp_path):
     app = make_app(tmp_path)
     dash_duo.start_server(app)
     wait_for_map(dash_duo)
@@ -157,6 +157,17 @@ def test_download_labels_csv(dash_duo, tmp_path):
     wait_until(target.exists, timeout=15, what="the download")
     wait_until(lambda: target.read_text() == app.ssvae.state.labels.path.read_text(),
                what="the downloaded file to match labels.csv")
+    # import another file: a conflict summary first, then the merge
+    serial = int(rows(app)[0].split(",")[0])
+    other = tmp_path / "other.csv"
+    other.write_text(f"Serial,label\n{serial},7\n{(serial + 1) % N},7\n")
+    dash_duo.driver.find_element("css selector", "#upload input[type=file]").send_keys(str(other))
+    dash_duo.wait_for_contains_text("#import-summary", "1 new labels", timeout=10)
+    assert f"Serial {serial}: 5 → 7" in dash_duo.find_element("#import-summary").text
+    dash_duo.find_element("#import-ours").click()
+    wait_until(lambda: len(rows(app)) == 2, what="the import")
+    assert f"{serial},5" in rows(app)  # kept mine on the conflict
+    dash_duo.wait_for_contains_text("#message", "Imported other.csv", timeout=10)
 
 
 def test_reload_keeps_state_and_undo(dash_duo, tmp_path):
