@@ -33,7 +33,7 @@ def decode_upload(contents, filename) -> tuple[str, str]:
         raise CommandError(f"{name}: is not UTF-8 text (byte {exc.start}).") from None
 
 
-def summary_view(state, report_ours, report_theirs, filename) -> list:
+def summary_view(state, report_ours, filename) -> list:
     rows = [html.P([html.B(filename), f": {report_ours.added} new labels, {report_ours.unchanged} "
                     f"already identical, {len(report_ours.conflicts)} conflicts."])]
     if report_ours.conflicts:
@@ -70,9 +70,8 @@ def register(app, ctx) -> None:
         try:
             text, name = decode_upload(contents, filename)
             with ctx.lock:
-                _, ours = plan_import(state, text, name, "ours")
-                _, theirs = plan_import(state, text, name, "theirs")
-                view = summary_view(state, ours, theirs, name)
+                _, report = plan_import(state, text, name, "ours")  # conflicts are the same either way
+                view = summary_view(state, report, name)
         except CommandError as exc:
             return False, no_update, None, ctx.reject(str(exc), "import_labels"), None
         return True, view, {"text": text, "filename": name}, no_update, None

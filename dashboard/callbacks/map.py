@@ -1,6 +1,7 @@
 """The latent map: draw it once, patch it after, click to select, box/lasso to batch-select."""
 from __future__ import annotations
 
+import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -26,16 +27,11 @@ def legend(state) -> list:
         for i, name in enumerate(state.class_names):
             items.append(html.Span([html.I(className=f"swatch cls-{i % 10}"), name], className="legend-item"))
     if mode == "truth":
-        items.append(dbc_badge("evaluation information — never used as a label"))
+        items.append(dbc.Badge("evaluation information — never used as a label", color="warning",
+                               text_color="dark", className="ms-2 eval-badge"))
     items.append(html.Span([html.I(className="swatch labeled-swatch"), "labeled"], className="legend-item ms-2"))
     items.append(html.Span([html.I(className="swatch ring-swatch"), "selected"], className="legend-item"))
     return items
-
-
-def dbc_badge(text):
-    import dash_bootstrap_components as dbc
-
-    return dbc.Badge(text, color="warning", text_color="dark", className="ms-2 eval-badge")
 
 
 def register(app, ctx) -> None:
