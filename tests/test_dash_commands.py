@@ -308,3 +308,28 @@ def test_running_label_digest_matches_a_fresh_one(ds, ws, tmp_path):
                 Undo()):
         assert disp.dispatch(cmd).ok
         assert state.digest.hex() == LabelDigest(state.labels.as_dict()).hex()
+
+
+def test_concurrent_commands_are_applied_one_at_a_time(ds, ws, tmp_path):
+    import threading
+
+    state, disp = opened(ds, ws, tmp_path)
+    errors = []
+
+    def worker(offset):
+        for i in range(25):
+            res = disp.dispatch(Label(offset * 25 + i, offset))
+            if not res.ok:
+                errors.append(res.message)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(csv_rows(tmp_path / "labels.csv")) == 100
+    assert len(state.undo_stack) == 100
+    logged = [json.loads(line) for line in (ws / "commands.jsonl").read_text().splitlines()]
+    assert sum(e["cmd"] == "label" for e in logged) == 100
+    assert len({e["seq"] for e in logged}) == len(logged)
