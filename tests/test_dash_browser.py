@@ -177,7 +177,9 @@ def test_reload_keeps_state_and_undo(dash_duo, tmp_path):
     first = app.ssvae.state.selected
     press(dash_duo, "2")
     wait_until(lambda: f"{first},2" in rows(app), what="the first label")
-    second = app.ssvae.state.selected
+    # labels.csv is written a moment before auto-advance moves the selection: wait for both
+    second = wait_until(lambda: app.ssvae.state.selected if app.ssvae.state.selected != first else None,
+                        what="auto-advance")
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {second}", timeout=10)
     press(dash_duo, "5")
     wait_until(lambda: f"{second},5" in rows(app), what="the second label")
