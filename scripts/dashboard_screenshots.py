@@ -22,7 +22,7 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from dashboard import create_app  # noqa: E402
+from dashboard.app import create_app  # noqa: E402
 from ssvae.data import load_dataset  # noqa: E402
 from stand_in_predictions import stand_in  # noqa: E402
 

@@ -10,7 +10,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from dash_fixtures import synthetic_dataset, synthetic_predictions
-from dashboard import create_app
+from dashboard.app import create_app
 from dashboard.figures import map_grid
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from dash_fixtures import synthetic_dataset, synthetic_predictions
-from dashboard import create_app
+from dashboard.app import create_app
 from dashboard.headless import HeadlessPage
 
 
@@ -43,7 +43,7 @@ def test_web_process_never_imports_jax():
     code = ("import sys; sys.path.insert(0, 'tests');"
             "from dash_fixtures import synthetic_dataset;"
             "import tempfile, pathlib; t = pathlib.Path(tempfile.mkdtemp());"
-            "from dashboard import create_app; import ssvae.cli;"
+            "from dashboard.app import create_app; import ssvae.cli;"
             "create_app(synthetic_dataset(n=20, root=t), t / 'l.csv', t / 'ws');"
             "print('jax' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
