@@ -115,9 +115,9 @@ def overlay_trace(state: AppState) -> dict:
         "type": "scattergl", "mode": "markers", "name": "labeled",
         "x": typed(xy[:, 0]), "y": typed(xy[:, 1]),
         "hoverinfo": "skip",
-        "marker": {"size": 8, "color": typed(labels[serials].astype(np.uint8 if k <= 255 else np.uint16)),
+        "marker": {"size": 10, "color": typed(labels[serials].astype(np.uint8 if k <= 255 else np.uint16)),
                    "colorscale": discrete_scale(k), "cmin": -0.5, "cmax": k - 0.5,
-                   "line": {"width": 1.2, "color": "#ffffff"}, "symbol": "diamond"},
+                   "line": {"width": 1.5, "color": "#ffffff"}, "symbol": "diamond"},
     }
 
 
