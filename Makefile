@@ -20,7 +20,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/ssvae data info
+	$(BIN)/ssvae dashboard
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest --headless

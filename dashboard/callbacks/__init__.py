@@ -1,0 +1,70 @@
+"""Callbacks, one module per feature; each has ``register(app, ctx)``.
+
+Action callbacks turn browser input into a command, hand it to the dispatcher and write the
+:class:`~dashboard.dispatcher.Result` into the ``result`` store; a client-side function shows
+its message and copies its version counters into ``versions``. Render callbacks listen to
+``versions``, compare the server's counters with the ones they drew last (their ``seen-*``
+store) and send only what changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dash.exceptions import PreventUpdate
+
+from dashboard.commands import Command
+from dashboard.dispatcher import Dispatcher, Result
+from dashboard.images import ImageCache
+from dashboard.state import AppState
+
+FEATURES = ("sync", "map", "queue", "selected", "labeling", "stats", "io")
+
+
+@dataclass
+class Context:
+    state: AppState
+    dispatcher: Dispatcher
+    images: ImageCache
+    recon: ImageCache | None = None
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def lock(self):
+        return self.dispatcher.lock
+
+    def run(self, cmd: Command) -> dict:
+        return self.dispatcher.dispatch(cmd).to_json()
+
+    def reject(self, message: str, command: str = "") -> dict:
+        return Result(False, message, self.dispatcher.versions(), command).to_json()
+
+    def recon_image(self, serial: int) -> str | None:
+        p = self.state.predictions
+        if p is None:
+            return None
+        if self.recon is None or self.extras.get("recon_of") is not p:
+            self.recon = ImageCache(p.recon)
+            self.extras["recon_of"] = p
+        return self.recon(serial)
+
+
+def changed_parts(state: AppState, seen: dict | None, parts: tuple[str, ...]) -> set[str] | None:
+    """Which of ``parts`` moved since ``seen``; None means draw everything (first draw)."""
+    if not isinstance(seen, dict):
+        return None
+    return {p for p in parts if seen.get(p) != state.versions.get(p)}
+
+
+def need(state: AppState, seen, parts) -> set[str] | None:
+    """Like :func:`changed_parts` but stops the callback when nothing it draws has moved."""
+    moved = changed_parts(state, seen, parts)
+    if moved is not None and not moved:
+        raise PreventUpdate
+    return moved
+
+
+def register_all(app, ctx: Context) -> None:
+    import importlib
+
+    for name in FEATURES:
+        importlib.import_module(f"dashboard.callbacks.{name}").register(app, ctx)

@@ -1,0 +1,151 @@
+"""The latent map: draw it once, patch it after, click to select, box/lasso to batch-select."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, Patch, State, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard.callbacks import need
+from dashboard.commands import CommandError, check_serial, Select, SelectBatch, SetColorBy
+from dashboard.figures import (empty_figure, main_marker, map_figure, overlay_trace,
+                               palette, selected_trace)
+from dashboard.state import COLOR_NAMES
+
+PARTS = ("predictions", "color", "labels", "selection", "batch")
+
+
+def legend(state) -> list:
+    mode = state.color_by
+    items = []
+    if mode == "uncertainty":
+        items.append(html.Span(["colour: ", html.B(state.score_name().replace("_", " ")),
+                                " — bright = the model is less sure"], className="legend-note"))
+    else:
+        colors = palette(len(state.class_names))
+        shown = "user labels (diamonds)" if mode == "label" else COLOR_NAMES[mode].lower()
+        items.append(html.Span(f"colour: {shown}", className="legend-note me-2"))
+        for i, name in enumerate(state.class_names):
+            items.append(html.Span([html.I(className=f"swatch cls-{i % 10}"), name], className="legend-item"))
+    if mode == "truth":
+        items.append(dbc.Badge("evaluation information — never used as a label", color="warning",
+                               text_color="dark", className="ms-2 eval-badge"))
+    items.append(html.Span([html.I(className="swatch labeled-swatch"), "labeled"], className="legend-item ms-2"))
+    items.append(html.Span([html.I(className="swatch ring-swatch"), "selected"], className="legend-item"))
+    return items
+
+
+def register(app, ctx) -> None:
+    state = ctx.state
+
+    @app.callback(Output("map", "figure"), Output("seen-map", "data"),
+                  Output("map-legend", "children"), Output("map-placeholder", "className"),
+                  Output("map", "className"), Output("map-caption", "children"),
+                  Output("color-by-wrap", "className"),
+                  Input("versions", "data"), State("seen-map", "data"))
+    def render_map(_versions, seen):
+        with ctx.lock:
+            moved = need(state, seen, PARTS)
+            seen_now = {p: state.versions[p] for p in PARTS}
+            if state.predictions is None:
+                if moved is not None and "predictions" not in moved:
+                    raise PreventUpdate
+                return (empty_figure(""), seen_now, [], "map-placeholder", "map-graph d-none",
+                        "no model yet", "d-none")
+            caption = f"{state.size:,} images · {len(state.labels):,} labeled"
+            meta = state.predictions.meta or {}
+            if meta.get("epoch") is not None:
+                caption += f" · model after epoch {meta['epoch']}"
+            if moved is None or "predictions" in moved:
+                return (map_figure(state), seen_now, legend(state), "map-placeholder d-none",
+                        "map-graph", caption, "")
+            patch = Patch()
+            if "color" in moved:
+                patch["data"][0]["marker"] = main_marker(state)
+            if "labels" in moved:
+                patch["data"][1] = overlay_trace(state)
+            if "selection" in moved:
+                ring = selected_trace(state)
+                patch["data"][2]["x"] = ring["x"]
+                patch["data"][2]["y"] = ring["y"]
+            if "batch" in moved and not state.batch:
+                patch["data"][0]["selectedpoints"] = None
+                patch["data"][1]["selectedpoints"] = None
+                patch["layout"]["selections"] = []
+            new_legend = legend(state) if "color" in moved else no_update
+            return patch, seen_now, new_legend, no_update, no_update, caption, no_update
+
+    @app.callback(Output("result", "data", allow_duplicate=True),
+                  Input("map", "clickData"), prevent_initial_call=True)
+    def on_click(click):
+        try:
+            serial = _serial_of(_first_point(click))
+        except CommandError as exc:
+            return ctx.reject(str(exc), "select")
+        return ctx.run(Select(serial))
+
+    @app.callback(Output("result", "data", allow_duplicate=True),
+                  Input("map", "selectedData"), prevent_initial_call=True)
+    def on_select(selected):
+        if selected is None:
+            if not state.batch:
+                raise PreventUpdate
+            return ctx.run(SelectBatch([]))
+        points = selected.get("points") if isinstance(selected, dict) else None
+        if not isinstance(points, list):
+            return ctx.reject("a map selection must hold a list of points.", "select_batch")
+        try:
+            # the labeled overlay repeats points of the all-images trace: count those once
+            serials = [_serial_of(p) for p in points if isinstance(p, dict) and p.get("curveNumber") == 0]
+        except CommandError as exc:
+            return ctx.reject(str(exc), "select_batch")
+        return ctx.run(SelectBatch(serials))
+
+    @app.callback(Output("result", "data", allow_duplicate=True),
+                  Input("color-by", "value"), prevent_initial_call=True)
+    def on_color(mode):
+        return ctx.run(SetColorBy(mode))
+
+    @app.callback(Output("map-tooltip", "show"), Output("map-tooltip", "bbox"),
+                  Output("map-tooltip", "children"),
+                  Input("map", "hoverData"), prevent_initial_call=True)
+    def on_hover(hover):
+        if hover is None:
+            return False, no_update, no_update
+        try:
+            point = _first_point(hover)
+            serial = check_serial(_serial_of(point), state)
+        except CommandError:
+            return False, no_update, no_update
+        with ctx.lock:
+            return True, point.get("bbox"), hover_card(ctx, serial)
+
+
+def hover_card(ctx, serial: int):
+    state = ctx.state
+    rows = [html.Div(f"Serial {serial}", className="fw-semibold")]
+    label = state.labels.get(serial)
+    p = state.predictions
+    if p is not None:
+        k = int(p.pred[serial])
+        rows.append(html.Div(f"predicted {state.class_names[k]} ({p.probs[serial, k]:.0%})"))
+        name = state.score_name()
+        if name:
+            rows.append(html.Div(f"{name.replace('_', ' ')} {float(p.scores[name][serial]):.3f}"))
+    rows.append(html.Div(f"label: {state.class_names[label]}" if label is not None else "unlabeled",
+                         className="text-muted"))
+    return html.Div([html.Img(src=ctx.images(serial), className="pixel-image tooltip-image"),
+                     html.Div(rows, className="small")], className="d-flex gap-2 align-items-center")
+
+
+def _first_point(data) -> dict:
+    points = data.get("points") if isinstance(data, dict) else None
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        raise CommandError("a map click must name a point.")
+    return points[0]
+
+
+def _serial_of(point: dict):
+    """The Serial of a map point: its index in the all-images trace (trace 0)."""
+    if point.get("curveNumber") == 0:
+        return point.get("pointIndex", point.get("pointNumber"))
+    raise CommandError("that point is not an image on the map.")

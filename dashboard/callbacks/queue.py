@@ -1,0 +1,75 @@
+"""The uncertainty queue: thumbnails of the next images to label, and its settings."""
+from __future__ import annotations
+
+from dash import Input, Output, State, html
+
+from dashboard.callbacks import need
+from dashboard.commands import Select, SetAutoAdvance, SetStrategy
+from dashboard.state import STRATEGY_NAMES
+
+PARTS = ("labels", "predictions", "queue", "selection")
+
+
+def thumbnails(ctx) -> list:
+    state = ctx.state
+    queue = state.queue()
+    score = state.score()
+    name = state.score_name()
+    items = []
+    for rank, serial in enumerate(queue.tolist(), 1):
+        caption = f"{score[serial]:.2f}" if score is not None else f"#{rank}"
+        title = f"Serial {serial}" + (f" · {name.replace('_', ' ')} {score[serial]:.3f}" if score is not None else "")
+        items.append(html.Button(
+            [html.Img(src=ctx.images(serial), className="pixel-image", alt=f"Serial {serial}"),
+             html.Span(caption, className="queue-score")],
+            className="queue-item" + (" active" if serial == state.selected else ""),
+            title=title, type="button", **{"data-serial": str(serial)}))
+    if not items:
+        items = [html.Div("Every image is labeled.", className="text-muted small p-2")]
+    return items
+
+
+def caption(state) -> str:
+    if state.predictions is None:
+        return "random order until the first training"
+    s = state.effective_strategy()
+    text = "highest " + (state.score_name() or "").replace("_", " ") if s != "random" else "random order"
+    return text + (" · diverse batch" if state.diverse else "")
+
+
+def register(app, ctx) -> None:
+    state = ctx.state
+
+    @app.callback(Output("queue", "children"), Output("seen-queue", "data"),
+                  Output("queue-caption", "children"), Output("strategy", "options"),
+                  Output("strategy", "disabled"), Output("diverse", "disabled"),
+                  Input("versions", "data"), State("seen-queue", "data"))
+    def render_queue(_versions, seen):
+        with ctx.lock:
+            need(state, seen, PARTS)
+            available = state.available_strategies()
+            options = [{"label": STRATEGY_NAMES[s], "value": s, "disabled": s not in available}
+                       for s in STRATEGY_NAMES]
+            no_model = state.predictions is None
+            return (thumbnails(ctx), {p: state.versions[p] for p in PARTS}, caption(state), options,
+                    no_model, no_model)
+
+    @app.callback(Output("result", "data", allow_duplicate=True),
+                  Input("strategy", "value"), Input("diverse", "value"), prevent_initial_call=True)
+    def on_strategy(strategy, diverse):
+        return ctx.run(SetStrategy(strategy, diverse))
+
+    @app.callback(Output("result", "data", allow_duplicate=True),
+                  Input("auto-advance", "value"), prevent_initial_call=True)
+    def on_auto_advance(on):
+        return ctx.run(SetAutoAdvance(on))
+
+    @app.callback(Output("result", "data", allow_duplicate=True),
+                  Input("ui-event", "data"), prevent_initial_call=True)
+    def on_ui_event(event):
+        """Clicks on queue thumbnails, sent by assets/keyboard.js."""
+        if not isinstance(event, dict):
+            return ctx.reject("a page event must be an object with a type.")
+        if event.get("type") != "select":
+            return ctx.reject(f"page event {event.get('type')!r} is not known; the only one is 'select'.")
+        return ctx.run(Select(event.get("serial")))

@@ -1,0 +1,47 @@
+"""Keeping tabs in step: the refresh tick, the message of the last command, the help dialog."""
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, Output, State
+from dash.exceptions import PreventUpdate
+
+from dashboard.commands import LoadPredictions
+
+
+def register(app, ctx) -> None:
+    # result -> message + versions, in the browser (no round trip)
+    app.clientside_callback(
+        ClientsideFunction(namespace="ssvae", function_name="showResult"),
+        Output("versions", "data", allow_duplicate=True),
+        Output("message", "children"), Output("message", "color"),
+        Output("message", "is_open"), Output("message", "duration"),
+        Input("result", "data"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(Output("result", "data", allow_duplicate=True),
+                  Input("tick", "n_intervals"), State("versions", "data"),
+                  prevent_initial_call=True)
+    def on_tick(_n, known):
+        """Pick up other tabs' changes and a new predictions snapshot from the worker."""
+        message = ""
+        path = ctx.state.workspace.predictions
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            mtime = None
+        if mtime is not None and mtime != ctx.state.predictions_mtime:
+            res = ctx.dispatcher.dispatch(LoadPredictions(str(path)))
+            message = res.message
+            if not res.ok:  # a half-written or foreign file: say so once, keep the old map
+                ctx.state.predictions_mtime = mtime
+                return res.to_json()
+        versions = ctx.dispatcher.versions()
+        if versions == known and not message:
+            raise PreventUpdate  # HTTP 204, no body
+        return {"ok": True, "message": message, "versions": versions, "command": "tick"}
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="ssvae", function_name="toggleHelp"),
+        Output("help-modal", "is_open"), Input("help-btn", "n_clicks"), State("help-modal", "is_open"),
+        prevent_initial_call=True,
+    )

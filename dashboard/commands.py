@@ -1,0 +1,518 @@
+"""Every change a user can make, as a small command with ``validate`` and ``apply``.
+
+A command is a dataclass of plain JSON values (so it can be logged and forged payloads can be
+checked field by field). ``validate(state)`` raises :class:`CommandError` with one sentence and
+must not change anything; ``apply(state)`` makes the change and returns an :class:`Outcome`.
+Commands that change labels return an *effect* — the before/after label of every Serial they
+touched — which is what undo and redo replay. New commands (the training worker's, for
+example) join with the :func:`register` decorator and go through the same dispatcher.
+"""
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ssvae.errors import SSVAEError
+from ssvae.labels import parse_labels
+from ssvae.predictions import Predictions
+
+from dashboard.state import COLOR_MODES, STRATEGY_NAMES, AppState
+
+
+class CommandError(SSVAEError):
+    """A command that cannot be applied; the message is shown in the page."""
+
+
+@dataclass
+class Outcome:
+    message: str = ""
+    #: for label changes: {"changes": [[serial, before, after], ...]} (None = unlabeled)
+    effect: dict | None = None
+
+
+COMMANDS: dict[str, type["Command"]] = {}
+
+
+def register(cls):
+    """Class decorator: make a command known by its ``name`` (for the log and for plug-ins)."""
+    COMMANDS[cls.name] = cls
+    return cls
+
+
+class Command:
+    name: ClassVar[str] = "command"
+    #: written to the command log (and so replayed on start-up)
+    logged: ClassVar[bool] = True
+
+    def validate(self, state: AppState) -> None:  # pragma: no cover - trivial default
+        pass
+
+    def apply(self, state: AppState) -> Outcome:  # pragma: no cover
+        raise NotImplementedError
+
+    def restore(self, state: AppState) -> None:
+        """Re-apply a logged command's effect on view state when the server starts again.
+
+        Label changes are not replayed (labels.csv is the truth); view commands (selection,
+        colouring, strategy) override this to come back as they were left.
+        """
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, name: str, args: dict[str, Any]) -> "Command":
+        klass = COMMANDS.get(name)
+        if klass is None:
+            raise CommandError(f"command '{name}' is not known.")
+        try:
+            return klass(**(args or {}))
+        except TypeError as exc:
+            raise CommandError(f"command '{name}' has wrong fields ({exc}).") from None
+
+
+# -- checking values that come from the browser ---------------------------------------------
+def check_serial(value: Any, state: AppState, what: str = "Serial") -> int:
+    if isinstance(value, bool) or value is None or not isinstance(value, (int, float)):
+        shown = "nothing" if value is None else repr(value)
+        raise CommandError(f"{what} must be a whole number from 0 to {state.size - 1}, not {shown}.")
+    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+        raise CommandError(f"{what} must be a whole number from 0 to {state.size - 1}, not {value!r}.")
+    serial = int(value)
+    if not 0 <= serial < state.size:
+        raise CommandError(f"{what} {serial} is outside the data set (0–{state.size - 1}).")
+    return serial
+
+
+def check_label(value: Any, state: AppState) -> int:
+    names = state.class_names
+    allowed = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
+    if isinstance(value, bool) or value is None or not isinstance(value, (int, float)):
+        shown = "nothing" if value is None else repr(value)
+        raise CommandError(f"label {shown} is not a class; the classes are {allowed} "
+                           f"(indices 0–{len(names) - 1}).")
+    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+        raise CommandError(f"label {value!r} is not a class index (0–{len(names) - 1}).")
+    label = int(value)
+    if not 0 <= label < len(names):
+        raise CommandError(f"label {label} is not a class index; the classes are {allowed} "
+                           f"(indices 0–{len(names) - 1}).")
+    return label
+
+
+def check_choice(value: Any, allowed: tuple[str, ...], what: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise CommandError(f"{what} {value!r} is not one of: {', '.join(allowed)}.")
+    return value
+
+
+def check_flag(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise CommandError(f"{what} must be true or false, not {value!r}.")
+    return value
+
+
+def _name(state: AppState, label: int | None) -> str:
+    return "unlabeled" if label is None else state.class_names[label]
+
+
+def write_labels(state: AppState, changes: list[list]) -> None:
+    """Make the labels.csv hold ``after`` for every [serial, before, after] in one atomic write."""
+    store = state.labels
+    current = {s: store.get(s) for s, _, _ in changes}
+    if all(after is not None for _, _, after in changes):
+        store.set_many({s: after for s, _, after in changes})  # checks only the changed rows
+    elif all(after is None for _, _, after in changes):
+        store.remove_many([s for s, _, _ in changes])
+    else:
+        new = store.as_dict()
+        for serial, _, after in changes:
+            if after is None:
+                new.pop(serial, None)
+            else:
+                new[serial] = after
+        store.replace_all(new)
+    for serial, _, after in changes:  # only after the write succeeded
+        if current[serial] is not None:
+            state.digest.remove(serial, current[serial])
+        if after is not None:
+            state.digest.add(serial, after)
+    state.record_history()
+    state.bump("labels")
+
+
+def _advance_after(state: AppState, serial: int, old_queue: list[int]) -> None:
+    """After labeling ``serial``: select the next image in the queue, keeping its place."""
+    new_queue = [int(s) for s in state.queue()]
+    if not new_queue:
+        return
+    pos = old_queue.index(serial) if serial in old_queue else 0
+    nxt = new_queue[min(pos, len(new_queue) - 1)]
+    if nxt != state.selected:
+        state.selected = nxt
+        state.bump("selection")
+
+
+# -- selection ---------------------------------------------------------------------------
+@register
+@dataclass
+class Select(Command):
+    name: ClassVar[str] = "select"
+    serial: Any = None
+
+    def validate(self, state):
+        self.serial = check_serial(self.serial, state)
+
+    def apply(self, state):
+        if state.selected != self.serial:
+            state.selected = self.serial
+            state.bump("selection")
+        return Outcome()
+
+    def restore(self, state):
+        if isinstance(self.serial, int) and 0 <= self.serial < state.size:
+            state.selected = self.serial
+
+
+@register
+@dataclass
+class Step(Command):
+    """Move the selection through the queue (arrow keys, Space)."""
+
+    name: ClassVar[str] = "step"
+    delta: Any = 1
+
+    def validate(self, state):
+        if isinstance(self.delta, bool) or self.delta not in (-1, 1):
+            raise CommandError(f"a step through the queue must be -1 or 1, not {self.delta!r}.")
+        if len(state.queue()) == 0:
+            raise CommandError("the queue is empty: every image is labeled.")
+
+    def apply(self, state):
+        queue = [int(s) for s in state.queue()]
+        if state.selected in queue:
+            i = queue.index(state.selected) + self.delta
+            i = max(0, min(i, len(queue) - 1))
+        else:
+            i = 0
+        state.selected = queue[i]
+        state.bump("selection")
+        return Outcome()
+
+
+
+@register
+@dataclass
+class SelectBatch(Command):
+    """A box or lasso selection on the map, to be labeled in one go."""
+
+    name: ClassVar[str] = "select_batch"
+    serials: Any = field(default_factory=list)
+    logged: ClassVar[bool] = False
+
+    def validate(self, state):
+        if not isinstance(self.serials, (list, tuple)):
+            raise CommandError(f"a selection must be a list of Serials, not {type(self.serials).__name__}.")
+        self.serials = tuple(sorted({check_serial(s, state) for s in self.serials}))
+
+    def apply(self, state):
+        state.batch = self.serials
+        state.bump("batch")
+        return Outcome(f"{len(self.serials)} images selected." if self.serials else "")
+
+
+# -- labels ------------------------------------------------------------------------------
+@register
+@dataclass
+class Label(Command):
+    name: ClassVar[str] = "label"
+    serial: Any = None
+    label: Any = None
+
+    def validate(self, state):
+        self.serial = check_serial(self.serial, state)
+        self.label = check_label(self.label, state)
+
+    def apply(self, state):
+        before = state.labels.get(self.serial)
+        if before == self.label:
+            return Outcome(f"Serial {self.serial} is already labeled {_name(state, before)}.")
+        old_queue = [int(s) for s in state.queue()]
+        write_labels(state, [[self.serial, before, self.label]])
+        if state.auto_advance and state.selected == self.serial:
+            _advance_after(state, self.serial, old_queue)
+        what = f"Labeled Serial {self.serial} as {_name(state, self.label)}"
+        if before is not None:
+            what += f" (was {_name(state, before)})"
+        return Outcome(what + ".", {"changes": [[self.serial, before, self.label]]})
+
+
+@register
+@dataclass
+class RemoveLabel(Command):
+    name: ClassVar[str] = "remove_label"
+    serial: Any = None
+
+    def validate(self, state):
+        self.serial = check_serial(self.serial, state)
+        if self.serial not in state.labels:
+            raise CommandError(f"Serial {self.serial} has no label to remove.")
+
+    def apply(self, state):
+        before = state.labels.get(self.serial)
+        write_labels(state, [[self.serial, before, None]])
+        return Outcome(f"Removed the label {_name(state, before)} of Serial {self.serial}.",
+                       {"changes": [[self.serial, before, None]]})
+
+
+@register
+@dataclass
+class LabelBatch(Command):
+    """Label every image of the current box/lasso selection with one class."""
+
+    name: ClassVar[str] = "label_batch"
+    label: Any = None
+    serials: Any = None  # filled from the selection at validation, for the log
+
+    def validate(self, state):
+        self.label = check_label(self.label, state)
+        if self.serials is None:
+            self.serials = list(state.batch)
+        if not isinstance(self.serials, (list, tuple)) or not self.serials:
+            raise CommandError("nothing is selected on the map: draw a box or lasso first.")
+        self.serials = sorted({check_serial(s, state) for s in self.serials})
+
+    def apply(self, state):
+        changes = [[s, state.labels.get(s), self.label] for s in self.serials
+                   if state.labels.get(s) != self.label]
+        state.batch = ()
+        state.bump("batch")
+        if not changes:
+            return Outcome(f"All {len(self.serials)} selected images are already labeled "
+                           f"{_name(state, self.label)}.")
+        write_labels(state, changes)
+        return Outcome(f"Labeled {len(changes)} images as {_name(state, self.label)}.",
+                       {"changes": changes})
+
+    def to_json(self):
+        return {"label": self.label, "serials": list(self.serials or [])}
+
+
+@register
+@dataclass
+class ClearBatch(Command):
+    name: ClassVar[str] = "clear_batch"
+    logged: ClassVar[bool] = False
+
+    def apply(self, state):
+        state.batch = ()
+        state.bump("batch")
+        return Outcome()
+
+
+def _undo_effect(state: AppState, effect: dict, direction: str) -> list[list]:
+    if direction == "undo":
+        return [[s, after, before] for s, before, after in effect["changes"]]
+    return [list(c) for c in effect["changes"]]
+
+
+@register
+@dataclass
+class Undo(Command):
+    name: ClassVar[str] = "undo"
+
+    def validate(self, state):
+        if not state.undo_stack:
+            raise CommandError("there is nothing to undo.")
+
+    def apply(self, state):
+        entry = state.undo_stack[-1]
+        changes = _undo_effect(state, entry["effect"], "undo")
+        write_labels(state, changes)
+        state.redo_stack.append(state.undo_stack.pop())
+        if len(changes) == 1:
+            state.selected = changes[0][0]
+            state.bump("selection")
+        return Outcome(f"Undid: {entry.get('message') or entry['cmd']}")
+
+
+@register
+@dataclass
+class Redo(Command):
+    name: ClassVar[str] = "redo"
+
+    def validate(self, state):
+        if not state.redo_stack:
+            raise CommandError("there is nothing to redo.")
+
+    def apply(self, state):
+        entry = state.redo_stack[-1]
+        changes = _undo_effect(state, entry["effect"], "redo")
+        write_labels(state, changes)
+        state.undo_stack.append(state.redo_stack.pop())
+        if len(changes) == 1:
+            state.selected = changes[0][0]
+            state.bump("selection")
+        return Outcome(f"Redid: {entry.get('message') or entry['cmd']}")
+
+
+@register
+@dataclass
+class ImportLabels(Command):
+    """Merge another labels.csv (its text) into the labels; conflicts keep ours or take theirs."""
+
+    name: ClassVar[str] = "import_labels"
+    text: Any = None
+    filename: Any = "labels.csv"
+    prefer: Any = "ours"
+
+    def validate(self, state):
+        check_choice(self.prefer, ("ours", "theirs"), "conflict policy")
+        if not isinstance(self.text, str):
+            raise CommandError("the uploaded file is not text; upload a labels.csv with columns Serial,label.")
+        if not isinstance(self.filename, str):
+            self.filename = "labels.csv"
+        self._merged, self.report = plan_import(state, self.text, self.filename, self.prefer)
+
+    def apply(self, state):
+        current = state.labels.as_dict()
+        changes = [[s, current.get(s), l] for s, l in sorted(self._merged.items()) if current.get(s) != l]
+        msg = f"Imported {self.filename}: {self.report.summary()}."
+        if changes:
+            write_labels(state, changes)
+        return Outcome(msg, {"changes": changes} if changes else None)
+
+    def to_json(self):  # the text itself can be large; the effect in the log holds the changes
+        return {"filename": self.filename, "prefer": self.prefer}
+
+
+def plan_import(state: AppState, text: str, filename: str, prefer: str):
+    """What importing ``text`` would do, using the label store's own merge (nothing is written)."""
+    where = filename if isinstance(filename, str) else "uploaded file"
+    try:
+        parse_labels(text, state.size, state.class_names, where=where)  # message names the upload
+        with tempfile.TemporaryDirectory(dir=state.workspace.root) as tmp:
+            path = Path(tmp) / "import.csv"
+            path.write_text(text, encoding="utf-8")
+            return state.labels.plan_merge(path, prefer)
+    except CommandError:
+        raise
+    except SSVAEError as exc:
+        raise CommandError(str(exc)) from None
+
+
+@register
+@dataclass
+class ExportLabels(Command):
+    """Recorded so the log shows when labels left the app; the file on disk is always current."""
+
+    name: ClassVar[str] = "export_labels"
+
+    def apply(self, state):
+        return Outcome(f"Downloaded labels.csv with {len(state.labels)} labels.")
+
+
+# -- view settings -----------------------------------------------------------------------
+@register
+@dataclass
+class SetColorBy(Command):
+    name: ClassVar[str] = "color_by"
+    mode: Any = "label"
+
+    def validate(self, state):
+        check_choice(self.mode, COLOR_MODES, "colouring")
+        if self.mode == "truth" and not state.dataset.has_truth:
+            raise CommandError("this data set has no ground truth to colour by.")
+
+    def apply(self, state):
+        if state.color_by != self.mode:
+            state.color_by = self.mode
+            state.bump("color")
+        return Outcome()
+
+    def restore(self, state):
+        if self.mode in COLOR_MODES and (self.mode != "truth" or state.dataset.has_truth):
+            state.color_by = self.mode
+
+
+@register
+@dataclass
+class SetStrategy(Command):
+    name: ClassVar[str] = "strategy"
+    strategy: Any = "entropy"
+    diverse: Any = False
+
+    def validate(self, state):
+        check_choice(self.strategy, tuple(STRATEGY_NAMES), "query strategy")
+        check_flag(self.diverse, "diverse batch")
+        if self.strategy not in state.available_strategies():
+            if state.predictions is None:
+                raise CommandError(f"the {STRATEGY_NAMES[self.strategy]} strategy needs a trained "
+                                   "model; until the first training the queue is in random order.")
+            raise CommandError(f"these predictions carry no {STRATEGY_NAMES[self.strategy]} score; "
+                               f"available: {', '.join(state.available_strategies())}.")
+
+    def apply(self, state):
+        if (state.strategy, state.diverse) != (self.strategy, self.diverse):
+            state.strategy, state.diverse = self.strategy, self.diverse
+            state.bump("queue", "color")  # hover scores and uncertainty colours follow
+        return Outcome()
+
+    def restore(self, state):
+        if self.strategy in STRATEGY_NAMES and isinstance(self.diverse, bool):
+            state.strategy, state.diverse = self.strategy, self.diverse
+
+
+@register
+@dataclass
+class SetAutoAdvance(Command):
+    name: ClassVar[str] = "auto_advance"
+    on: Any = True
+
+    def validate(self, state):
+        check_flag(self.on, "auto-advance")
+
+    def apply(self, state):
+        state.auto_advance = self.on
+        return Outcome()
+
+    def restore(self, state):
+        if isinstance(self.on, bool):
+            state.auto_advance = self.on
+
+
+# -- predictions ---------------------------------------------------------------------------
+@register
+@dataclass
+class LoadPredictions(Command):
+    """Swap in a new predictions snapshot (the worker writes it; the page refreshes)."""
+
+    name: ClassVar[str] = "load_predictions"
+    logged: ClassVar[bool] = False
+    path: Any = None
+
+    def validate(self, state):
+        path = Path(self.path) if isinstance(self.path, str) else state.workspace.predictions
+        try:
+            preds = Predictions.load(path)
+        except SSVAEError as exc:
+            raise CommandError(str(exc)) from None
+        if not preds.fits(state.size, len(state.class_names)):
+            raise CommandError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
+                               f"{preds.probs.shape[1]} classes, but the data set has "
+                               f"{state.size} images and {len(state.class_names)} classes.")
+        self._preds, self._path = preds, path
+
+    def apply(self, state):
+        first = state.predictions is None
+        state.predictions = self._preds
+        try:
+            state.predictions_mtime = self._path.stat().st_mtime
+        except OSError:
+            state.predictions_mtime = None
+        state.bump("predictions", "queue", "color")
+        return Outcome("The map and the queue now show the first trained model." if first
+                       else "Predictions refreshed from the latest training run.")

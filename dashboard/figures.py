@@ -1,0 +1,203 @@
+"""Plotly figures as plain dicts, built from typed numpy arrays.
+
+The map is one ``Scattergl`` over every image (x, y and colour sent as base64 typed arrays, so
+60 000 points cost well under a megabyte), an overlay of the labeled images (bigger, outlined,
+coloured by their label) and a one-point trace that rings the selected image. Updates after a
+select or a label are :class:`dash.Patch` objects on the overlay and the ring only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from _plotly_utils.utils import to_typed_array_spec
+from plotly.colors import qualitative, sequential
+
+from dashboard.state import AppState
+
+UNLABELED_GREY = "#c3c8d0"
+SELECTED_RING = "#ff2d55"
+# mid-grey text and faint grid lines read on both the light and the dark theme
+TEXT = "#8a929c"
+GRID = "rgba(140,150,160,0.22)"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+# explicit stops: plotly.js knows only a few scale names, and the figures bypass plotly.py
+UNCERTAINTY_SCALE = [[i / (len(sequential.Plasma) - 1), c] for i, c in enumerate(sequential.Plasma)]
+
+
+def typed(arr: np.ndarray):
+    """A numpy array as a plotly.js typed-array spec ``{"dtype", "bdata"}`` (base64)."""
+    arr = np.ascontiguousarray(arr)
+    return to_typed_array_spec(arr) if arr.size else []
+
+
+def palette(k: int) -> list[str]:
+    """Tableau-10, as in assets/dashboard.css (.cls-0 … .cls-9); beyond ten classes it repeats."""
+    base = qualitative.T10
+    return [base[i % len(base)] for i in range(k)]
+
+
+def discrete_scale(k: int) -> list:
+    """A step colour scale so integer codes 0..k-1 map to the class palette exactly."""
+    colors = palette(k)
+    scale = []
+    for i, c in enumerate(colors):
+        scale += [[i / k, c], [(i + 1) / k, c]]
+    return scale
+
+
+def _base_layout(**extra) -> dict:
+    layout = {"margin": {"l": 8, "r": 8, "t": 8, "b": 8}, "paper_bgcolor": "rgba(0,0,0,0)",
+              "plot_bgcolor": "rgba(0,0,0,0)", "font": {"family": FONT, "size": 12, "color": TEXT},
+              "showlegend": False}
+    layout.update(extra)
+    return layout
+
+
+# -- the latent map ------------------------------------------------------------------------
+_GRID = 65535
+_grid_cache: dict = {}
+
+
+def map_grid(state: AppState) -> np.ndarray:
+    """The 2-D map on a 65 535 × 65 535 grid as uint16 (N×2): 2 bytes a coordinate on the wire.
+
+    A screen has at most a few thousand pixels across, so the grid is far finer than any
+    zoom a person uses; the axes are hidden, so only relative positions matter.
+    """
+    p = state.predictions
+    hit = _grid_cache.get("for")
+    if hit is not None and hit() is p:
+        return _grid_cache["grid"]
+    import weakref
+
+    xy = np.asarray(p.map2d, dtype=np.float64)
+    finite = np.isfinite(xy).all(axis=1)
+    lo = xy[finite].min(axis=0) if finite.any() else np.zeros(2)
+    hi = xy[finite].max(axis=0) if finite.any() else np.ones(2)
+    span = np.where(hi - lo > 0, hi - lo, 1.0)
+    grid = np.round((np.nan_to_num(xy, nan=0.0) - lo) / span * _GRID).clip(0, _GRID).astype(np.uint16)
+    _grid_cache.update({"for": weakref.ref(p), "grid": grid})
+    return grid
+
+def main_marker(state: AppState) -> dict:
+    """Colour of the all-images trace for the current colour-by mode."""
+    p, k = state.predictions, len(state.class_names)
+    marker: dict = {"size": 4, "opacity": 0.75, "showscale": False}
+    mode = state.color_by
+    if mode == "predicted" and p is not None:
+        marker.update(color=typed(p.pred.astype(np.uint8 if k <= 255 else np.uint16)),
+                      colorscale=discrete_scale(k), cmin=-0.5, cmax=k - 0.5)
+    elif mode == "truth" and state.dataset.truth is not None:
+        marker.update(color=typed(state.dataset.truth.astype(np.uint8 if k <= 255 else np.uint16)),
+                      colorscale=discrete_scale(k), cmin=-0.5, cmax=k - 0.5)
+    elif mode == "uncertainty" and p is not None:
+        score = state.score().astype(np.float32)
+        marker.update(color=typed(score), colorscale=UNCERTAINTY_SCALE,
+                      cmin=float(score.min()), cmax=float(score.max()) or 1.0, showscale=True,
+                      colorbar={"thickness": 10, "len": 0.5, "x": 1.0, "xpad": 0, "y": 0.98,
+                                "yanchor": "top", "outlinewidth": 0,
+                                "title": {"text": state.score_name().replace("_", " "), "side": "right"}})
+    else:  # "label": unlabeled images grey; the overlay carries the label colours
+        marker.update(color=UNLABELED_GREY, opacity=0.6)
+    return marker
+
+
+def overlay_trace(state: AppState) -> dict:
+    """The labeled images, drawn on top: larger, white-outlined, coloured by their label."""
+    k = len(state.class_names)
+    labels = state.labels.as_array()
+    serials = np.flatnonzero(labels >= 0)
+    xy = map_grid(state)[serials]
+    # not hoverable: hovers, clicks and box selections reach the all-images point underneath,
+    # so this trace needs no Serials and costs 5 bytes per labeled image
+    return {
+        "type": "scattergl", "mode": "markers", "name": "labeled",
+        "x": typed(xy[:, 0]), "y": typed(xy[:, 1]),
+        "hoverinfo": "skip",
+        "marker": {"size": 10, "color": typed(labels[serials].astype(np.uint8 if k <= 255 else np.uint16)),
+                   "colorscale": discrete_scale(k), "cmin": -0.5, "cmax": k - 0.5,
+                   "line": {"width": 1.5, "color": "#ffffff"}, "symbol": "diamond"},
+    }
+
+
+def selected_trace(state: AppState) -> dict:
+    s = state.selected
+    xy = map_grid(state)[s].tolist() if s is not None else [None, None]
+    return {"type": "scattergl", "mode": "markers", "name": "selected",
+            "x": [xy[0]], "y": [xy[1]], "hoverinfo": "skip",
+            "marker": {"size": 18, "color": "rgba(0,0,0,0)", "symbol": "circle",
+                       "line": {"width": 3, "color": SELECTED_RING}}}
+
+
+def map_figure(state: AppState) -> dict:
+    """The whole map, sent once per page load and after each new predictions snapshot."""
+    p = state.predictions
+    xy = map_grid(state)
+    main = {"type": "scattergl", "mode": "markers", "name": "images",
+            "x": typed(xy[:, 0]), "y": typed(xy[:, 1]), "hoverinfo": "none",
+            "marker": main_marker(state),
+            "selected": {"marker": {"opacity": 1.0}}, "unselected": {"marker": {"opacity": 0.25}}}
+    layout = _base_layout(
+        xaxis={"visible": False, "range": [-1200, _GRID + 1200]},
+        yaxis={"visible": False, "range": [-1200, _GRID + 1200]},
+        dragmode="zoom", hovermode="closest", clickmode="event", uirevision="map",
+        newselection={"line": {"color": SELECTED_RING, "width": 1.5, "dash": "dot"}},
+    )
+    return {"data": [main, overlay_trace(state), selected_trace(state)], "layout": layout}
+
+
+def empty_figure(text: str, height: int | None = None) -> dict:
+    layout = _base_layout(
+        xaxis={"visible": False}, yaxis={"visible": False},
+        annotations=[{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
+                      "x": 0.5, "y": 0.5, "font": {"size": 13, "color": TEXT}}])
+    if height:
+        layout["height"] = height
+    return {"data": [], "layout": layout}
+
+
+# -- the selected image ----------------------------------------------------------------------
+def probability_figure(state: AppState, serial: int | None) -> dict:
+    if serial is None:
+        return empty_figure("select an image", 190)
+    if state.predictions is None:
+        return empty_figure("class probabilities appear after the first training", 190)
+    probs = state.predictions.probs[serial].astype(float)
+    k = len(state.class_names)
+    colors = palette(k)
+    top = int(probs.argmax())
+    return {"data": [{"type": "bar", "x": list(state.class_names), "y": [round(v, 4) for v in probs],
+                      "marker": {"color": [c if i == top else c + "88" for i, c in enumerate(colors)]},
+                      "hovertemplate": "%{x}: %{y:.1%}<extra></extra>"}],
+            "layout": _base_layout(height=190, margin={"l": 36, "r": 6, "t": 6, "b": 48},
+                                   yaxis={"range": [0, 1.02], "tickvals": [0, 0.5, 1], "tickformat": ".0%",
+                                          "gridcolor": GRID, "fixedrange": True},
+                                   xaxis={"type": "category", "tickangle": -35 if k > 10 or
+                                          max(len(n) for n in state.class_names) > 3 else 0},
+                                   bargap=0.25)}
+
+
+# -- statistics ------------------------------------------------------------------------------
+def class_counts_figure(state: AppState) -> dict:
+    counts = state.labels.counts()
+    k = len(state.class_names)
+    return {"data": [{"type": "bar", "x": list(state.class_names), "y": counts,
+                      "marker": {"color": palette(k)}, "text": counts, "textposition": "outside",
+                      "cliponaxis": False, "hovertemplate": "%{x}: %{y} labels<extra></extra>"}],
+            "layout": _base_layout(height=200, margin={"l": 36, "r": 6, "t": 14, "b": 48},
+                                   yaxis={"gridcolor": GRID, "rangemode": "tozero"},
+                                   xaxis={"type": "category", "automargin": True}, bargap=0.25)}
+
+
+def history_figure(state: AppState, max_points: int = 400) -> dict:
+    hist = state.history[-max_points:] if state.history else [(0.0, len(state.labels))]
+    times = [dt.datetime.fromtimestamp(t).isoformat(timespec="seconds") for t, _ in hist]
+    counts = [n for _, n in hist]
+    return {"data": [{"type": "scatter", "mode": "lines", "x": times, "y": counts,
+                      "line": {"shape": "hv", "width": 2, "color": "#0d6efd"},
+                      "fill": "tozeroy", "fillcolor": "rgba(13,110,253,0.08)",
+                      "hovertemplate": "%{x}<br>%{y} labels<extra></extra>"}],
+            "layout": _base_layout(height=200, margin={"l": 36, "r": 10, "t": 14, "b": 36},
+                                   yaxis={"gridcolor": GRID, "rangemode": "tozero"},
+                                   xaxis={"type": "date", "gridcolor": GRID})}

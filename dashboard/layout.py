@@ -1,0 +1,255 @@
+"""The page, built from small functions; ids are the contract with :mod:`dashboard.callbacks`."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.figures import empty_figure
+from dashboard.state import COLOR_MODES, COLOR_NAMES, STRATEGY_NAMES, AppState
+
+GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True,
+                "modeBarButtonsToRemove": ["toImage", "autoScale2d"]}
+SMALL_GRAPH_CONFIG = {"displayModeBar": False}
+TICK_MS = 2000
+
+
+def stores() -> list:
+    """Client-side stores: event pipes from the keyboard script and what each part last drew."""
+    return [
+        dcc.Store(id="versions"),        # latest server version counters known to this tab
+        dcc.Store(id="result"),          # outcome of the last command (message, versions)
+        dcc.Store(id="key-event"),       # written by assets/keyboard.js
+        dcc.Store(id="ui-event"),        # clicks on queue thumbnails (assets/keyboard.js)
+        dcc.Store(id="shown-serial"),    # the image this tab shows as selected
+        dcc.Store(id="seen-map"), dcc.Store(id="seen-queue"), dcc.Store(id="seen-selected"),
+        dcc.Store(id="seen-stats"), dcc.Store(id="seen-history"), dcc.Store(id="seen-batch"),
+        dcc.Store(id="import-pending"),
+        dcc.Interval(id="tick", interval=TICK_MS),
+        dcc.Download(id="download"),
+    ]
+
+
+def navbar(state: AppState) -> dbc.Navbar:
+    ds = state.dataset
+    return dbc.Navbar(
+        dbc.Container([
+            html.Div([
+                html.Span("◆", className="brand-mark"),
+                dbc.NavbarBrand("SSVAE Labeling", className="ms-2 me-3"),
+                dbc.Badge(f"{ds.name} · {ds.size:,} images · {ds.num_classes} classes",
+                          color="light", text_color="dark", className="dataset-badge", id="dataset-badge"),
+            ], className="d-flex align-items-center"),
+            html.Div([
+                dbc.ButtonGroup([
+                    dbc.Button("↶ Undo", id="undo-btn", color="light", size="sm", disabled=True,
+                               title="Undo (Ctrl+Z)"),
+                    dbc.Button("↷ Redo", id="redo-btn", color="light", size="sm", disabled=True,
+                               title="Redo (Ctrl+Shift+Z)"),
+                ], className="me-2"),
+                dcc.Upload(dbc.Button("Import labels…", color="light", size="sm", outline=False),
+                           id="upload", accept=".csv,text/csv", multiple=False, className="d-inline-block me-2"),
+                dbc.Button("⬇ labels.csv", id="export-btn", color="primary", size="sm",
+                           title="Download the current labels.csv"),
+                html.Button("◐", id="theme-btn", className="btn btn-sm btn-outline-light ms-2 theme-btn",
+                            title="Light or dark theme"),
+                html.Button("?", id="help-btn", className="btn btn-sm btn-outline-light ms-2 help-btn",
+                            title="Keyboard shortcuts"),
+            ], className="d-flex align-items-center"),
+        ], fluid=True),
+        color="dark", dark=True, className="app-navbar mb-3",
+    )
+
+
+def message_area() -> html.Div:
+    return html.Div(dbc.Alert(id="message", is_open=False, dismissable=True, fade=False,
+                              className="action-message shadow"), className="message-dock")
+
+
+def color_control(state: AppState) -> dbc.RadioItems:
+    options = [{"label": COLOR_NAMES[m], "value": m,
+                "disabled": (m == "truth" and not state.dataset.has_truth)} for m in COLOR_MODES]
+    return dbc.RadioItems(id="color-by", options=options, value=state.color_by, inline=True,
+                          input_class_name="btn-check", label_class_name="btn btn-sm btn-outline-secondary",
+                          label_checked_class_name="active", class_name="btn-group color-by")
+
+
+def batch_bar(state: AppState) -> html.Div:
+    buttons = [dbc.Button(name, id={"type": "batch-label", "index": i}, size="sm", outline=True,
+                          color="secondary", class_name=f"label-btn cls-{i % 10}")
+               for i, name in enumerate(state.class_names)]
+    return html.Div([
+        html.Span(id="batch-count", className="me-2 fw-semibold"),
+        html.Span("label all as", className="me-2 text-muted"),
+        html.Div(buttons, className="class-buttons d-inline-flex flex-wrap"),
+        dbc.Button("Clear", id="batch-clear", size="sm", color="link", class_name="ms-1"),
+    ], id="batch-bar", className="batch-bar d-none")
+
+
+def map_card(state: AppState) -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader(html.Div([
+            html.Div([html.H6("Latent map", className="mb-0 me-3"),
+                      html.Small(id="map-caption", className="text-muted")],
+                     className="d-flex align-items-baseline"),
+            html.Div(color_control(state), id="color-by-wrap"),
+        ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
+        dbc.CardBody([
+            batch_bar(state),
+            html.Div([
+                dcc.Graph(id="map", figure=empty_figure(""), config=GRAPH_CONFIG, className="map-graph",
+                          clear_on_unhover=True, responsive=True),
+                dcc.Tooltip(id="map-tooltip", className="map-tooltip", direction="right"),
+                html.Div([
+                    html.Div("◆", className="placeholder-mark"),
+                    html.H5("The map appears after the first training"),
+                    html.P("Label a few images from the queue on the right — the images are shown "
+                           "in random order until a model is trained; then this map shows the whole "
+                           "data set and the queue offers the images the model is least sure about.",
+                           className="text-muted mb-0"),
+                ], id="map-placeholder", className="map-placeholder d-none"),
+            ], className="map-wrap"),
+            html.Div(id="map-legend", className="map-legend"),
+        ], class_name="p-2"),
+    ], class_name="shadow-sm map-card")
+
+
+def label_buttons(state: AppState) -> html.Div:
+    buttons = []
+    for i, name in enumerate(state.class_names):
+        key = str(i) if i < 10 else ""
+        shown_key = key if key and key != name else ""  # digits need no extra key hint
+        buttons.append(dbc.Button(
+            [html.Span(name, className="class-name"), html.Kbd(shown_key, className="ms-1") if shown_key else None],
+            id={"type": "label-btn", "index": i}, size="sm", outline=True, color="secondary",
+            class_name=f"label-btn cls-{i % 10}",
+            title=f"Label as {name}" + (f" (key {key})" if key else "")))
+    return html.Div(buttons, className="label-buttons")
+
+
+def selected_card(state: AppState) -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader(html.Div([
+            html.H6("Selected image", className="mb-0"),
+            html.Span(id="sel-title", className="text-muted small"),
+        ], className="d-flex justify-content-between align-items-baseline")),
+        dbc.CardBody([
+            dbc.Row([
+                dbc.Col(html.Figure([html.Img(id="sel-image", className="pixel-image", alt="selected image"),
+                                     html.Figcaption("image")], className="image-figure"), width=4),
+                dbc.Col(html.Figure([html.Img(id="sel-recon", className="pixel-image", alt="reconstruction"),
+                                     html.Figcaption("reconstruction", id="sel-recon-caption")],
+                                    className="image-figure"), width=4),
+                dbc.Col(html.Div([
+                    html.Div("Current label", className="small text-muted"),
+                    html.Div(id="sel-label", className="current-label"),
+                    html.Div(id="sel-pred", className="small text-muted mt-1"),
+                ], className="label-box"), width=4),
+            ], class_name="g-2 align-items-center"),
+            dcc.Graph(id="sel-probs", figure=empty_figure("", 190), config=SMALL_GRAPH_CONFIG,
+                      className="probs-graph"),
+            label_buttons(state),
+            html.Div([
+                dbc.Button("Remove label", id="remove-btn", size="sm", color="link",
+                           class_name="px-0 text-danger", title="Remove the label (Backspace/Delete)"),
+                html.Small(["keys ", html.Kbd("0–9"), " label · ", html.Kbd("⌫"), " remove · ",
+                            html.Kbd("←"), html.Kbd("→"), " / ", html.Kbd("Space"), " move · ",
+                            html.Kbd("Ctrl+Z"), " undo"], className="text-muted keys-hint"),
+            ], className="d-flex justify-content-between align-items-center mt-1"),
+        ], class_name="p-3"),
+    ], class_name="shadow-sm mb-3")
+
+
+def queue_card(state: AppState) -> dbc.Card:
+    options = [{"label": STRATEGY_NAMES[s], "value": s} for s in STRATEGY_NAMES]
+    return dbc.Card([
+        dbc.CardHeader(html.Div([
+            html.H6("Queue", className="mb-0 me-2"),
+            html.Small(id="queue-caption", className="text-muted me-auto"),
+            dbc.Select(id="strategy", options=options, value=state.strategy, size="sm",
+                       class_name="strategy-select"),
+        ], className="d-flex align-items-center gap-2")),
+        dbc.CardBody([
+            html.Div([
+                dbc.Switch(id="diverse", label="diverse batch", value=state.diverse,
+                           class_name="me-3 mb-0"),
+                dbc.Switch(id="auto-advance", label="advance after labeling",
+                           value=state.auto_advance, class_name="mb-0"),
+            ], className="d-flex small mb-2"),
+            html.Div(id="queue", className="queue-grid"),
+        ], class_name="p-3"),
+    ], class_name="shadow-sm")
+
+
+def stats_card(state: AppState) -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader(html.Div([html.H6("Statistics", className="mb-0"),
+                                 html.Span(id="stats-summary", className="small text-muted")],
+                                className="d-flex justify-content-between align-items-baseline")),
+        dbc.CardBody([
+            dbc.Progress(id="stats-progress", value=0, class_name="mb-3 stats-progress"),
+            dbc.Row([
+                dbc.Col([html.Div("Labels per class", className="small text-muted"),
+                         dcc.Graph(id="stats-classes", figure=empty_figure("", 200), config=SMALL_GRAPH_CONFIG)], md=6),
+                dbc.Col([html.Div("Labels over time", className="small text-muted"),
+                         dcc.Graph(id="stats-history", figure=empty_figure("", 200), config=SMALL_GRAPH_CONFIG)], md=6),
+            ], class_name="g-2"),
+        ], class_name="p-3"),
+    ], class_name="shadow-sm h-100")
+
+
+def training_card(state: AppState, panel=None) -> dbc.Card:
+    """The slot the training worker (issue 5) fills with its settings, progress and curves."""
+    body = panel if panel is not None else html.Div([
+        html.P("Training runs in a background worker and is not connected in this build. "
+               "Write a predictions snapshot to", className="mb-1"),
+        html.Code(str(state.workspace.predictions), className="small"),
+        html.P("and the map, queue and statistics refresh within two seconds.",
+               className="mt-1 mb-0"),
+    ], className="small text-muted")
+    return dbc.Card([dbc.CardHeader(html.H6("Training", className="mb-0")),
+                     dbc.CardBody(body, id="training-panel", class_name="p-3")],
+                    class_name="shadow-sm h-100")
+
+
+def import_modal() -> dbc.Modal:
+    return dbc.Modal([
+        dbc.ModalHeader(dbc.ModalTitle("Import labels")),
+        dbc.ModalBody(id="import-summary"),
+        dbc.ModalFooter([
+            dbc.Button("Cancel", id="import-cancel", color="link"),
+            dbc.Button("Import, take theirs on conflict", id="import-theirs", color="warning", outline=True),
+            dbc.Button("Import, keep mine on conflict", id="import-ours", color="primary"),
+        ]),
+    ], id="import-modal", is_open=False, size="lg")
+
+
+def help_modal() -> dbc.Modal:
+    rows = [("0 – 9", "label the selected image with that class"),
+            ("Backspace / Delete", "remove its label"),
+            ("→ ↓ Space", "next image in the queue"), ("← ↑ Shift+Space", "previous image"),
+            ("Ctrl+Z", "undo"), ("Ctrl+Shift+Z / Ctrl+Y", "redo")]
+    return dbc.Modal([
+        dbc.ModalHeader(dbc.ModalTitle("Keyboard")),
+        dbc.ModalBody(dbc.Table([html.Tbody([html.Tr([html.Td(html.Kbd(k)), html.Td(v)]) for k, v in rows])],
+                                borderless=True, size="sm", class_name="mb-0")),
+    ], id="help-modal", is_open=False)
+
+
+def build_layout(state: AppState, training_panel=None):
+    return html.Div([
+        *stores(),
+        navbar(state),
+        message_area(),
+        dbc.Container([
+            dbc.Row([
+                dbc.Col(map_card(state), lg=7, class_name="mb-3"),
+                dbc.Col([selected_card(state), queue_card(state)], lg=5, class_name="mb-3"),
+            ], class_name="g-3"),
+            dbc.Row([
+                dbc.Col(stats_card(state), lg=7, class_name="mb-3"),
+                dbc.Col(training_card(state, training_panel), lg=5, class_name="mb-3"),
+            ], class_name="g-3"),
+        ], fluid=True, class_name="app-body"),
+        import_modal(),
+        help_modal(),
+    ], className="app-root")

@@ -1,0 +1,175 @@
+"""Server-side application state of one labeling workspace.
+
+One :class:`AppState` per server process. Only commands (through the dispatcher) change it;
+callbacks read it under the dispatcher's lock. ``versions`` holds one counter per part of the
+page; a callback compares the counters it last rendered with these and sends only what changed.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ssvae.data import Dataset
+from ssvae.labels import LabelStore
+from ssvae.predictions import Predictions
+from ssvae.ranking import STRATEGIES, rank
+
+COLOR_MODES = ("label", "predicted", "uncertainty", "truth")
+COLOR_NAMES = {"label": "User label", "predicted": "Predicted class",
+               "uncertainty": "Uncertainty", "truth": "Ground truth (evaluation only)"}
+STRATEGY_NAMES = {"entropy": "Entropy", "margin": "Margin", "least_confidence": "Least confidence",
+                  "bald": "BALD", "random": "Random"}
+#: the parts of the page that version counters track
+PARTS = ("labels", "selection", "batch", "predictions", "color", "queue", "training")
+
+
+class LabelDigest:
+    """An order-free 64-bit digest of the labels, updated per change in O(1).
+
+    The command log stores it after every label change; on start-up a mismatch with the
+    labels.csv on disk means the file changed outside the page. (``LabelStore.fingerprint``
+    hashes every label, which costs milliseconds per label action at tens of thousands.)
+    """
+
+    MASK = (1 << 64) - 1
+
+    def __init__(self, labels: dict[int, int] | None = None):
+        self.value = 0
+        for s, l in (labels or {}).items():
+            self.add(s, l)
+
+    @staticmethod
+    def _h(serial: int, label: int) -> int:
+        import hashlib
+
+        return int.from_bytes(hashlib.blake2b(f"{serial}:{label}".encode(), digest_size=8).digest(), "little")
+
+    def add(self, serial: int, label: int) -> None:
+        self.value = (self.value + self._h(serial, label)) & self.MASK
+
+    def remove(self, serial: int, label: int) -> None:
+        self.value = (self.value - self._h(serial, label)) & self.MASK
+
+    def hex(self) -> str:
+        return f"{self.value:016x}"
+
+
+@dataclass
+class Workspace:
+    """Where one data set's dashboard files live (``artifacts/workspace/<dataset>/``)."""
+
+    root: Path
+
+    @property
+    def command_log(self) -> Path:
+        return self.root / "commands.jsonl"
+
+    @property
+    def predictions(self) -> Path:
+        return self.root / "predictions.npz"
+
+    @property
+    def store(self) -> Path:
+        return self.root / "store"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.root / "checkpoint"
+
+
+@dataclass
+class AppState:
+    dataset: Dataset
+    labels: LabelStore
+    workspace: Workspace
+    predictions: Predictions | None = None
+    selected: int | None = None
+    batch: tuple[int, ...] = ()
+    color_by: str = "label"
+    strategy: str = "entropy"
+    diverse: bool = False
+    auto_advance: bool = True
+    queue_size: int = 20
+    undo_stack: list[dict] = field(default_factory=list)
+    redo_stack: list[dict] = field(default_factory=list)
+    #: (unix time, number of labels) after every change of the labels, for the statistics
+    history: list[tuple[float, int]] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=lambda: {p: 0 for p in PARTS})
+    predictions_mtime: float | None = None
+    #: free slot for the training worker (issue 5): its status dict, read by its panel
+    training: dict = field(default_factory=dict)
+    digest: LabelDigest | None = field(default=None, repr=False)
+    _queue_cache: tuple | None = field(default=None, repr=False)
+    _random: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.digest is None:
+            self.digest = LabelDigest(self.labels.as_dict())
+
+    # -- facts -----------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return self.dataset.size
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.dataset.class_names
+
+    @property
+    def has_map(self) -> bool:
+        return self.predictions is not None
+
+    def bump(self, *parts: str) -> None:
+        for p in parts:
+            self.versions[p] = self.versions.get(p, 0) + 1
+
+    def available_strategies(self) -> tuple[str, ...]:
+        if self.predictions is None:
+            return ("random",)
+        return tuple(s for s in STRATEGIES if s == "random" or s in self.predictions.scores)
+
+    def effective_strategy(self) -> str:
+        return self.strategy if self.strategy in self.available_strategies() else "random"
+
+    def score_name(self) -> str | None:
+        """The score shown in hovers and in the queue: the strategy's, entropy for random."""
+        if self.predictions is None:
+            return None
+        s = self.effective_strategy()
+        if s == "random":
+            s = "entropy" if "entropy" in self.predictions.scores else next(iter(self.predictions.scores), None)
+        return s
+
+    def score(self) -> np.ndarray | None:
+        name = self.score_name()
+        return None if name is None else self.predictions.scores[name]
+
+    # -- the uncertainty queue -------------------------------------------------------------
+    def queue(self) -> np.ndarray:
+        """The next Serials to label, from :func:`ssvae.ranking.rank` (cached per version)."""
+        key = (self.versions["labels"], self.versions["predictions"], self.versions["queue"])
+        if self._queue_cache is not None and self._queue_cache[0] == key:
+            return self._queue_cache[1]
+        labeled = self.labels.as_array()
+        strategy = self.effective_strategy()
+        if strategy == "random":
+            # rank(..., "random") reshuffles whenever the set of labeled images changes, which
+            # makes the queue jump after every label; ranking by a fixed random score per image
+            # gives the same uniform order but keeps the rest of the queue in place.
+            out = rank(self._random_scores(), "least_confidence", self.queue_size, labeled)
+        else:
+            out = rank(self.predictions.scores, strategy, self.queue_size, labeled,
+                       diverse=self.diverse, latent=self.predictions.latent)
+        self._queue_cache = (key, out)
+        return out
+
+    def _random_scores(self) -> np.ndarray:
+        if getattr(self, "_random", None) is None or len(self._random) != self.size:
+            self._random = np.random.default_rng(0).random(self.size).astype(np.float32)
+        return self._random
+
+    def record_history(self, t: float | None = None) -> None:
+        self.history.append((time.time() if t is None else t, len(self.labels)))
