@@ -50,8 +50,10 @@ class Channel:
         _, job = self.cache.pull(prefix="job")
         return job
 
-    def pending_jobs(self) -> int:
-        return sum(1 for k in self.cache.iterkeys() if isinstance(k, str) and k.startswith("job-"))
+    def has_pending_job(self) -> bool:
+        # peek, not iterkeys: queue keys are raw strings that JSONDisk cannot decode
+        key, _ = self.cache.peek(prefix="job")
+        return key is not None
 
     def clear_jobs(self) -> None:
         while self.next_job() is not None:
