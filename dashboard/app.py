@@ -59,17 +59,39 @@ def open_state(dataset: Dataset, labels_path: str | Path | None = None,
 def create_app(dataset: Dataset, labels_path: str | Path | None = None,
                workspace: str | Path | Workspace | None = None, *, queue_size: int = 20,
                strategy: str | None = None, diverse: bool | None = None,
-               training_panel=None) -> Dash:
+               worker=None) -> Dash:
     """The labeling app. ``app.ssvae`` holds its :class:`~dashboard.callbacks.Context`.
 
-    ``training_panel`` is the component the training worker puts in its card (issue 5); the
-    worker's commands go through ``app.ssvae.dispatcher`` like every other command.
+    ``worker`` is a :class:`~dashboard.worker.service.TrainingService` on the same workspace
+    (the training panel drives it); it is started here, so the model is warm by the first
+    click, and with no predictions snapshot yet it trains a first model right away.
     """
     state, dispatcher = open_state(dataset, labels_path, workspace, queue_size, strategy, diverse)
+    if worker is not None:
+        start_worker(state, worker)
     app = Dash(__name__, assets_folder=str(ASSETS), title="SSVAE Labeling", update_title=None,
                serve_locally=True)
-    app.layout = lambda: build_layout(state, training_panel)
+    app.layout = lambda: build_layout(state)
     ctx = Context(state=state, dispatcher=dispatcher, images=ImageCache(dataset.images))
     register_all(app, ctx)
     app.ssvae = ctx
     return app
+
+
+def start_worker(state: AppState, worker) -> None:
+    """Bring the training worker up; with no model output yet, start the first training."""
+    if Path(worker.workspace).resolve() != state.workspace.root.resolve():
+        raise SSVAEError(f"the training worker's workspace {worker.workspace} is not the page's "
+                         f"{state.workspace.root}.")
+    state.worker = worker
+    worker.ensure_worker()
+    if state.predictions is None:
+        from dashboard.worker.service import TrainingRefused
+
+        epochs = worker.config.train.epochs
+        try:
+            run_id = worker.start_run(state.labels.as_dict(), epochs)
+        except TrainingRefused:  # a run is already going (another page of this workspace)
+            return
+        state.training["run_id"] = run_id
+        log.info("no predictions yet: training a first model (%d epochs, run %s)", epochs, run_id)

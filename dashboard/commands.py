@@ -516,3 +516,93 @@ class LoadPredictions(Command):
         state.bump("predictions", "queue", "color")
         return Outcome("The map and the queue now show the first trained model." if first
                        else "Predictions refreshed from the latest training run.")
+
+
+# -- training (the worker is a TrainingService on state.worker; no JAX in this process) ------
+#: the settings the training panel offers: key of the config's train section, label, kind
+TRAIN_SETTINGS: tuple[tuple[str, str, type], ...] = (
+    ("learning_rate", "Learning rate", float),
+    ("batch_size", "Batch size", int),
+    ("classification_weight", "Classification weight", float),
+    ("kl_weight", "KL weight", float),
+    ("unlabeled_weight", "Unlabeled weight", float),
+)
+MAX_EPOCHS = 10_000
+
+
+def check_number(value: Any, what: str, kind: type) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        shown = "empty" if value is None else repr(value)
+        raise CommandError(f"{what} must be a number, not {shown}.")
+    if kind is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise CommandError(f"{what} must be a whole number, not {value!r}.")
+        return int(value)
+    return float(value)
+
+
+def check_train_settings(state: AppState, epochs: Any, settings: Any) -> tuple[int, dict]:
+    """Epochs and settings from the browser, checked like the config file (one sentence)."""
+    epochs = check_number(epochs, "Epochs", int)
+    if not 1 <= epochs <= MAX_EPOCHS:
+        raise CommandError(f"Epochs must be between 1 and {MAX_EPOCHS}, not {epochs}.")
+    if not isinstance(settings, dict):
+        raise CommandError(f"training settings must be a mapping of names to numbers, not {settings!r}.")
+    known = {key: (label, kind) for key, label, kind in TRAIN_SETTINGS}
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise CommandError(f"training setting '{unknown[0]}' is not one of: {', '.join(known)}.")
+    clean = {k: check_number(v, known[k][0], known[k][1]) for k, v in settings.items()}
+    state.worker.config.with_overrides({f"train.{k}": v for k, v in clean.items()},
+                                       "training settings")  # raises ConfigError with the reason
+    return epochs, clean
+
+
+def _require_worker(state: AppState):
+    if state.worker is None:
+        raise CommandError("training is not connected in this app (started without a worker).")
+    return state.worker
+
+
+@register
+@dataclass
+class StartTraining(Command):
+    """Train the warm model for ``epochs`` more epochs on a snapshot of the current labels."""
+
+    name: ClassVar[str] = "start_training"
+    epochs: Any = 10
+    settings: Any = field(default_factory=dict)
+
+    def validate(self, state):
+        _require_worker(state)
+        self._epochs, self._settings = check_train_settings(state, self.epochs, self.settings)
+
+    def apply(self, state):
+        labels = state.labels.as_dict()
+        run_id = state.worker.start_run(labels, self._epochs, self._settings)  # may refuse
+        self.restore(state)
+        state.training["run_id"] = run_id
+        state.bump("training")
+        return Outcome(f"Training started: {self._epochs} epochs on {len(labels)} labels; "
+                       "keep labeling, the map refreshes when it ends.")
+
+    def restore(self, state):
+        """The panel shows the settings of the last run again after a restart."""
+        if isinstance(self.settings, dict):
+            state.training["settings"] = dict(self.settings)
+        if isinstance(self.epochs, int) and not isinstance(self.epochs, bool):
+            state.training["epochs"] = self.epochs
+
+
+@register
+@dataclass
+class StopTraining(Command):
+    name: ClassVar[str] = "stop_training"
+
+    def validate(self, state):
+        _require_worker(state)
+
+    def apply(self, state):
+        state.worker.stop_run()  # refuses when nothing runs
+        state.bump("training")
+        return Outcome("Stopping: the epochs done are kept, and the map refreshes in a moment.")

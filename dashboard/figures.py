@@ -201,3 +201,98 @@ def history_figure(state: AppState, max_points: int = 400) -> dict:
             "layout": _base_layout(height=200, margin={"l": 36, "r": 10, "t": 14, "b": 36},
                                    yaxis={"gridcolor": GRID, "rangemode": "tozero"},
                                    xaxis={"type": "date", "gridcolor": GRID})}
+
+
+# -- training --------------------------------------------------------------------------------
+#: the loss panels: title, the train key and the validation key of the worker's progress events
+CURVE_PANELS = (("Total loss", "loss", "val_loss"),
+                ("Reconstruction", "recon", "val_recon"),
+                ("KL", "kl_z", "val_kl_z"),
+                ("Classification", "classification", "test_classification"))
+TRAIN_COLOR, VAL_COLOR = "#0d6efd", "#fd7e14"
+
+
+def curve_points(events: list[dict]) -> tuple[list[list], list[list]]:
+    """x (model epoch, fractional between epochs) and y of every curve trace, in trace order:
+    panel i has its train curve at 2i (every event) and its validation curve at 2i+1 (epochs)."""
+    n = 2 * len(CURVE_PANELS)
+    xs: list[list] = [[] for _ in range(n)]
+    ys: list[list] = [[] for _ in range(n)]
+    for ev in events:
+        x = ev.get("epoch")
+        if not isinstance(x, (int, float)):
+            continue
+        for i, (_, train_key, val_key) in enumerate(CURVE_PANELS):
+            for j, key in ((2 * i, train_key), (2 * i + 1, val_key if ev.get("event") == "epoch" else None)):
+                v = ev.get(key) if key else None
+                if isinstance(v, (int, float)) and np.isfinite(v):
+                    xs[j].append(round(float(x), 4))
+                    ys[j].append(round(float(v), 5))
+    return xs, ys
+
+
+def curves_figure(events: list[dict], title: str = "") -> dict:
+    """Four small loss panels (train solid, validation dashed) that ``extendData`` grows."""
+    xs, ys = curve_points(events)
+    data, layout = [], _base_layout(height=330, showlegend=True, margin={"l": 44, "r": 8, "t": 26, "b": 30},
+                                    legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12,
+                                            "font": {"size": 11}},
+                                    uirevision="curves")
+    annotations = []
+    for i, (name, _, val_key) in enumerate(CURVE_PANELS):
+        ax = "" if i == 0 else str(i + 1)
+        col, row = i % 2, i // 2
+        x0, x1 = (0.0, 0.45) if col == 0 else (0.55, 1.0)
+        y0, y1 = (0.58, 1.0) if row == 0 else (0.0, 0.4)
+        layout[f"xaxis{ax}"] = {"domain": [x0, x1], "anchor": f"y{ax}", "gridcolor": GRID}
+        if row:
+            layout[f"xaxis{ax}"]["title"] = {"text": "epoch", "standoff": 2, "font": {"size": 10}}
+        layout[f"yaxis{ax}"] = {"domain": [y0, y1], "anchor": f"x{ax}", "gridcolor": GRID,
+                                "rangemode": "tozero" if i == 3 else "normal"}
+        annotations.append({"text": f"<b>{name}</b>", "showarrow": False, "xref": "paper", "yref": "paper",
+                            "x": x0, "y": y1, "xanchor": "left", "yanchor": "bottom",
+                            "font": {"size": 11, "color": TEXT}})
+        held_out = val_key.startswith("test_")
+        for j, (label, color, dash) in enumerate((("train", TRAIN_COLOR, "solid"),
+                                                   ("validation", VAL_COLOR, "dash"))):
+            data.append({"type": "scatter", "mode": "lines", "x": xs[2 * i + j], "y": ys[2 * i + j],
+                         "xaxis": f"x{ax}", "yaxis": f"y{ax}", "name": label, "legendgroup": label,
+                         "showlegend": i == 0, "line": {"color": color, "width": 1.8, "dash": dash},
+                         "hovertemplate": f"{name} · {'held-out test' if held_out and j else label}"
+                                          "<br>epoch %{x:.2f}: %{y:.4g}<extra></extra>"})
+    if title:
+        annotations.append({"text": title, "showarrow": False, "xref": "paper", "yref": "paper",
+                            "x": 0, "y": 1.12, "xanchor": "left", "yanchor": "middle",
+                            "font": {"size": 11, "color": TEXT}})
+    if not events:
+        annotations.append({"text": "loss curves appear when a run starts", "showarrow": False,
+                            "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                            "font": {"size": 13, "color": TEXT}})
+    layout["annotations"] = annotations
+    return {"data": data, "layout": layout}
+
+
+def curves_extension(events: list[dict]):
+    """``extendData`` for :func:`curves_figure`: append the points of ``events`` to each trace."""
+    xs, ys = curve_points(events)
+    return [{"x": xs, "y": ys}, list(range(len(xs)))]
+
+
+def accuracy_figure(runs: list[dict]) -> dict:
+    """Held-out test accuracy against the number of labels, one point per finished run."""
+    done = [r for r in runs if isinstance(r.get("test_accuracy"), (int, float))
+            and np.isfinite(r["test_accuracy"]) and isinstance(r.get("labels"), int)]
+    if not done:
+        return empty_figure("test accuracy per run appears here (data sets with a test split)", 200)
+    done.sort(key=lambda r: r.get("finished_at") or 0)
+    x = [r["labels"] for r in done]
+    y = [round(100 * r["test_accuracy"], 2) for r in done]
+    text = [f"{r.get('epochs', '?')} epochs, {r.get('status', '')}" for r in done]
+    return {"data": [{"type": "scatter", "mode": "lines+markers", "x": x, "y": y, "text": text,
+                      "line": {"color": "#198754", "width": 2}, "marker": {"size": 7},
+                      "hovertemplate": "%{x} labels: %{y:.1f}%<br>%{text}<extra></extra>"}],
+            "layout": _base_layout(height=200, margin={"l": 40, "r": 10, "t": 10, "b": 36},
+                                   xaxis={"title": {"text": "labels", "standoff": 4}, "gridcolor": GRID,
+                                          "rangemode": "tozero"},
+                                   yaxis={"title": {"text": "test accuracy %", "standoff": 4},
+                                          "gridcolor": GRID})}

@@ -4,13 +4,15 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.figures import empty_figure
+from dashboard.commands import TRAIN_SETTINGS
+from dashboard.figures import accuracy_figure, curves_figure, empty_figure
 from dashboard.state import COLOR_MODES, COLOR_NAMES, STRATEGY_NAMES, AppState
 
 GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True,
                 "modeBarButtonsToRemove": ["toImage", "autoScale2d"]}
 SMALL_GRAPH_CONFIG = {"displayModeBar": False}
 TICK_MS = 2000
+TRAIN_TICK_MS = 1000  # the training panel polls the worker's progress this often
 
 
 def stores() -> list:
@@ -197,16 +199,53 @@ def stats_card(state: AppState) -> dbc.Card:
     ], class_name="shadow-sm h-100")
 
 
-def training_card(state: AppState, panel=None) -> dbc.Card:
-    """The slot the training worker (issue 5) fills with its settings, progress and curves."""
-    body = panel if panel is not None else html.Div([
-        html.P("Training runs in a background worker and is not connected in this build. "
-               "Write a predictions snapshot to", className="mb-1"),
-        html.Code(str(state.workspace.predictions), className="small"),
-        html.P("and the map, queue and statistics refresh within two seconds.",
-               className="mt-1 mb-0"),
-    ], className="small text-muted")
-    return dbc.Card([dbc.CardHeader(html.H6("Training", className="mb-0")),
+def training_panel(state: AppState) -> html.Div:
+    """Settings, Start/Stop, progress with ETA, live loss curves, run history and accuracy."""
+    defaults = state.worker.config.train
+    remembered = state.training.get("settings", {})
+    fields = [("epochs", "Epochs", state.training.get("epochs", defaults.retrain_epochs), 1)]
+    fields += [(key, label, remembered.get(key, getattr(defaults, key)), 1 if kind is int else "any")
+               for key, label, kind in TRAIN_SETTINGS]
+    form = dbc.Row([
+        dbc.Col([dbc.Label(label, html_for=f"train-{key}", class_name="small text-muted mb-0"),
+                 dbc.Input(id=f"train-{key}", type="number", value=value, step=step, size="sm",
+                           debounce=True)], xs=6, md=4, class_name="mb-2")
+        for key, label, value, step in fields], class_name="g-2 train-form")
+    return html.Div([
+        dcc.Interval(id="train-tick", interval=TRAIN_TICK_MS),
+        dcc.Store(id="seen-training"),
+        form,
+        html.Div([
+            dbc.Button("▶ Train", id="train-start", color="success", size="sm", class_name="me-2",
+                       title="Continue training the model on the current labels"),
+            dbc.Button("■ Stop", id="train-stop", color="danger", outline=True, size="sm",
+                       disabled=True, title="Stop after the current step; finished epochs are kept"),
+            html.Small(id="train-status", className="text-muted ms-3 train-status"),
+        ], className="d-flex align-items-center mb-2"),
+        dbc.Progress(id="train-progress", value=0, label="", class_name="mb-2 train-progress"),
+        dbc.Alert(id="train-error", color="danger", is_open=False, class_name="small py-2 mb-2"),
+        dcc.Graph(id="train-curves", figure=curves_figure([]), config=SMALL_GRAPH_CONFIG),
+        dbc.Row([
+            dbc.Col([html.Div("Runs", className="small text-muted"),
+                     html.Div(id="train-history", className="train-history")], md=7),
+            dbc.Col([html.Div("Test accuracy against labels", className="small text-muted"),
+                     dcc.Graph(id="train-accuracy", figure=accuracy_figure([]), config=SMALL_GRAPH_CONFIG)],
+                    md=5),
+        ], class_name="g-2 mt-1"),
+    ])
+
+
+def training_card(state: AppState) -> dbc.Card:
+    if state.worker is not None:
+        body = training_panel(state)
+    else:
+        body = html.P("This app was started without a training worker; the map refreshes when a "
+                      f"predictions snapshot is written to {state.workspace.predictions}.",
+                      className="small text-muted mb-0")
+    return dbc.Card([dbc.CardHeader(html.Div([
+                         html.H6("Training", className="mb-0"),
+                         dbc.Badge("", id="train-badge", color="secondary", class_name="train-badge"),
+                     ], className="d-flex justify-content-between align-items-center")),
                      dbc.CardBody(body, id="training-panel", class_name="p-3")],
                     class_name="shadow-sm h-100")
 
@@ -235,7 +274,7 @@ def help_modal() -> dbc.Modal:
     ], id="help-modal", is_open=False)
 
 
-def build_layout(state: AppState, training_panel=None):
+def build_layout(state: AppState):
     return html.Div([
         *stores(),
         navbar(state),
@@ -246,8 +285,8 @@ def build_layout(state: AppState, training_panel=None):
                 dbc.Col([selected_card(state), queue_card(state)], lg=5, class_name="mb-3"),
             ], class_name="g-3"),
             dbc.Row([
-                dbc.Col(stats_card(state), lg=7, class_name="mb-3"),
-                dbc.Col(training_card(state, training_panel), lg=5, class_name="mb-3"),
+                dbc.Col(stats_card(state), lg=5, class_name="mb-3"),
+                dbc.Col(training_card(state), lg=7, class_name="mb-3"),
             ], class_name="g-3"),
         ], fluid=True, class_name="app-body"),
         import_modal(),

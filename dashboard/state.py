@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,9 @@ class AppState:
     history: list[tuple[float, int]] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=lambda: {p: 0 for p in PARTS})
     predictions_mtime: float | None = None
-    #: free slot for the training worker (issue 5): its status dict, read by its panel
+    #: the training worker's handle (a TrainingService; None when the app runs without one)
+    worker: Any = field(default=None, repr=False)
+    #: the training panel's remembered settings and the last run started from this page
     training: dict = field(default_factory=dict)
     digest: LabelDigest | None = field(default=None, repr=False)
     _queue_cache: tuple | None = field(default=None, repr=False)

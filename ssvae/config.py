@@ -49,7 +49,8 @@ class ModelConfig(Section):
 class TrainConfig(Section):
     """Optimisation and the weights of the loss terms (see ``ssvae/losses.py``)."""
 
-    epochs: int = Field(40, ge=1, le=100_000)
+    epochs: int = Field(40, ge=1, le=100_000)  # a full training (ssvae train, the first model)
+    retrain_epochs: int = Field(10, ge=1, le=100_000)  # each retrain from the dashboard
     batch_size: int = Field(256, ge=8, le=65_536)  # unlabeled images per step
     labeled_batch_size: int = Field(64, ge=1, le=65_536)  # labeled images per step (oversampled)
     learning_rate: float = Field(3e-3, gt=0, le=1)

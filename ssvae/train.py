@@ -118,8 +118,10 @@ def make_eval(model: SSVAE, st: Static):
         m = model.bind({"params": params})
         x = to_float(images)
         mean, _ = m.encode(x)
-        pred = m.classify(x, mean, deterministic=True).argmax(-1)
-        return jnp.sum((pred == truth) * valid), pred
+        logits = m.classify(x, mean, deterministic=True)
+        pred = logits.argmax(-1)
+        nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), truth[:, None], axis=-1)[:, 0]
+        return jnp.sum(nll * valid), pred
 
     return jax.jit(ev), jax.jit(acc)
 
@@ -366,23 +368,30 @@ class Trainer:
                     sums[k] = sums.get(k, 0.0) + v
             out.update({f"val_{k}": float(v) / self.val_idx.size for k, v in sums.items()})
         if self._test is not None:
-            out["test_accuracy"] = self.test_accuracy()
+            pred, nll = self._test_pass()
+            out["test_accuracy"] = float((pred == np.asarray(self.dataset.test_truth)).mean())
+            out["test_classification"] = nll  # held-out cross-entropy, the classifier's val loss
         return out
 
-    def test_predictions(self) -> np.ndarray:
-        """Predicted classes on the data set's test split."""
+    def _test_pass(self) -> tuple[np.ndarray, float]:
+        """Predicted classes on the test split and their mean cross-entropy."""
         acc = self._fn("acc")
         images, truth = self._test
         bs = self.config.train.eval_batch_size
-        preds = []
+        preds, nll = [], 0.0
         n = images.shape[0]
         for s in range(0, n, bs):
             e = min(n, s + bs)
             x, y = _pad(images[s:e], bs), _pad(truth[s:e], bs)
             valid = jnp.arange(bs) < (e - s)
-            _, p = acc(self.eval_params, x, y, valid)
+            total, p = acc(self.eval_params, x, y, valid)
+            nll += float(total)
             preds.append(np.asarray(p)[: e - s])
-        return np.concatenate(preds)
+        return np.concatenate(preds), nll / n
+
+    def test_predictions(self) -> np.ndarray:
+        """Predicted classes on the data set's test split."""
+        return self._test_pass()[0]
 
     def test_accuracy(self) -> float:
         if self._test is None:

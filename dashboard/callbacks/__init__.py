@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 from dash.exceptions import PreventUpdate
 
-from dashboard.commands import Command
+from dashboard.commands import Command, LoadPredictions
 from dashboard.dispatcher import Dispatcher, Result
 from dashboard.images import ImageCache
 from dashboard.state import AppState
 
-FEATURES = ("sync", "map", "queue", "selected", "labeling", "stats", "io")
+FEATURES = ("sync", "map", "queue", "selected", "labeling", "stats", "io", "training")
 
 
 @dataclass
@@ -37,6 +37,26 @@ class Context:
 
     def reject(self, message: str, command: str = "") -> dict:
         return Result(False, message, self.dispatcher.versions(), command).to_json()
+
+    def refresh_predictions(self) -> dict | None:
+        """Load the worker's predictions snapshot if it changed on disk since the last load.
+
+        Returns the command's result (JSON) or None when the file is missing or unchanged. A
+        file that does not load (half-written, another data set's) is reported once and the
+        page keeps the predictions it has.
+        """
+        path = self.state.workspace.predictions
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return None
+        with self.lock:
+            if mtime == self.state.predictions_mtime:
+                return None
+            res = self.dispatcher.dispatch(LoadPredictions(str(path)))
+            if not res.ok:
+                self.state.predictions_mtime = mtime
+            return res.to_json()
 
     def recon_image(self, serial: int) -> str | None:
         p = self.state.predictions

@@ -4,8 +4,6 @@ from __future__ import annotations
 from dash import ClientsideFunction, Input, Output, State
 from dash.exceptions import PreventUpdate
 
-from dashboard.commands import LoadPredictions
-
 
 def register(app, ctx) -> None:
     # result -> message + versions, in the browser (no round trip)
@@ -23,22 +21,13 @@ def register(app, ctx) -> None:
                   prevent_initial_call=True)
     def on_tick(_n, known):
         """Pick up other tabs' changes and a new predictions snapshot from the worker."""
-        message = ""
-        path = ctx.state.workspace.predictions
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
-            mtime = None
-        if mtime is not None and mtime != ctx.state.predictions_mtime:
-            res = ctx.dispatcher.dispatch(LoadPredictions(str(path)))
-            message = res.message
-            if not res.ok:  # a half-written or foreign file: say so once, keep the old map
-                ctx.state.predictions_mtime = mtime
-                return res.to_json()
+        loaded = ctx.refresh_predictions()
+        if loaded is not None:
+            return loaded
         versions = ctx.dispatcher.versions()
-        if versions == known and not message:
+        if versions == known:
             raise PreventUpdate  # HTTP 204, no body
-        return {"ok": True, "message": message, "versions": versions, "command": "tick"}
+        return {"ok": True, "message": "", "versions": versions, "command": "tick"}
 
     app.clientside_callback(
         ClientsideFunction(namespace="ssvae", function_name="toggleHelp"),

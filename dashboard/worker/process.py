@@ -22,6 +22,7 @@ CHECKPOINT = "checkpoint"
 PREDICTIONS = "predictions.npz"
 STEP_EVENT_INTERVAL_S = 0.5  # step-level progress events are published at most this often
 STOP_POLL_INTERVAL_S = 0.1
+WORKER_NICENESS = 5
 
 
 def new_run_id() -> str:
@@ -184,6 +185,10 @@ def _heartbeat(channel: Channel, stop: threading.Event) -> None:
 
 def run_worker(spec: dict[str, Any]) -> None:
     """Entry point of the spawned worker process."""
+    try:
+        os.nice(WORKER_NICENESS)  # labeling in the web process comes first on a busy CPU
+    except OSError:
+        pass
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(levelname)s %(message)s")
     log.setLevel(logging.INFO)
     channel = Channel(spec["store"])

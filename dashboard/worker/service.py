@@ -29,6 +29,33 @@ class TrainingService:
         self.config_dict = config_dict
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._lock = threading.Lock()
+        self._config = None
+        self._close_interrupted()
+
+    def _close_interrupted(self) -> None:
+        """A run the previous app left mid-way (its worker died with it) goes into the history
+        as interrupted, and jobs it never started are dropped."""
+        self.channel.clear_jobs()
+        state = self.channel.state()
+        run_id = state.get("run_id")
+        if run_id and state.get("status") in BUSY and not any(
+                r.get("run_id") == run_id for r in self.channel.runs()):
+            self.channel.publish_run({"run_id": run_id, "status": "interrupted", "labels": state.get("labels"),
+                                      "error": "the app stopped while this run was training",
+                                      "finished_at": state.get("updated") or time.time()},
+                                     new_result=False)
+        if state.get("status") != DEAD:
+            self.channel.set_state(status=DEAD, run_id=run_id, message="the training worker is not running",
+                                   eta_s=None)
+
+    @property
+    def config(self):
+        """The app's configuration, to validate training settings here (pydantic, no JAX)."""
+        if self._config is None:
+            from ssvae.config import config_from_dict
+
+            self._config = config_from_dict(self.config_dict, "training worker config")
+        return self._config
 
     @property
     def predictions_path(self) -> Path:

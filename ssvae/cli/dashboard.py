@@ -16,6 +16,9 @@ def register(sub) -> None:
                         "(default: artifacts/workspace/<dataset>/)")
     p.add_argument("--no-browser", action="store_true",
                    help="do not open a browser tab (one opens only where there is a display)")
+    p.add_argument("--no-training", action="store_true",
+                   help="do not start the training worker (label only; the map waits for a "
+                        "predictions snapshot from elsewhere)")
     p.add_argument("--debug", action="store_true", help="Dash debug mode (reloader off)")
     p.set_defaults(func=run)
 
@@ -27,16 +30,34 @@ def run(args) -> int:
         raise SSVAEError(f"--port {args.port} is not a port number (1–65535).")
     cfg = config_from_args(args)
     ds = dataset_from_config(cfg)
-    from dashboard.app import create_app  # Dash only; never JAX
+    from dashboard.app import workspace_for  # Dash only; never JAX
+    from dashboard.worker.service import TrainingService
+
+    worker = None
+    if not args.no_training:
+        ws = workspace_for(ds, args.workspace)
+        worker = TrainingService(ws.root, cfg.model_dump(mode="json"))
+    try:
+        return serve(args, cfg, ds, worker)
+    finally:
+        if worker is not None:
+            print("stopping the training worker")
+            worker.shutdown()
+
+
+def serve(args, cfg, ds, worker) -> int:
+    from dashboard.app import create_app
 
     app = create_app(ds, labels_path(cfg, ds), args.workspace, queue_size=cfg.query.k,
-                     strategy=cfg.query.strategy, diverse=cfg.query.diverse)
+                     strategy=cfg.query.strategy, diverse=cfg.query.diverse, worker=worker)
     state = app.ssvae.state
     print(f"ssvae dashboard: {ds.name}, {ds.size} images, {len(state.labels)} labeled "
           f"({state.labels.path})")
     print(f"workspace {state.workspace.root}")
     if state.predictions is None:
-        print("no predictions yet: the map and the uncertainty queue appear after the first training")
+        print("no predictions yet: " + ("a first model is training in the background; the map and "
+                                        "the uncertainty queue appear when it ends" if worker else
+                                        "the map and the uncertainty queue appear after a training"))
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{shown_host}:{args.port}/"
     print(f"open {url}  (Ctrl+C stops)")

@@ -1,0 +1,149 @@
+"""The training panel: Start/Stop, progress with ETA, live loss curves, run history.
+
+The worker writes its progress to the diskcache channel; ``train-tick`` polls it once a second
+and answers 204 (no body) when nothing moved. The loss curves grow through ``extendData`` with
+only the events this tab has not drawn yet; the whole figure goes out only for a new run.
+"""
+from __future__ import annotations
+
+import time
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, html, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard.commands import StartTraining, StopTraining, TRAIN_SETTINGS
+from dashboard.figures import accuracy_figure, curves_extension, curves_figure
+from dashboard.worker.protocol import BUSY, DEAD, ERROR, IDLE, QUEUED, STARTING, STOPPING, TRAINING
+
+BADGE = {IDLE: ("idle", "secondary"), QUEUED: ("queued", "info"), STARTING: ("starting", "info"),
+         TRAINING: ("training", "success"), STOPPING: ("stopping", "warning"),
+         ERROR: ("error", "danger"), DEAD: ("not running", "danger")}
+HISTORY_ROWS = 8
+
+
+def fmt_duration(seconds) -> str:
+    if not isinstance(seconds, (int, float)) or seconds != seconds or seconds < 0:
+        return "–"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def progress_view(status: dict) -> tuple[float, str, str]:
+    """Bar value (0–100), its label and a one-line status text."""
+    st = status.get("status")
+    epochs = status.get("epochs") or 0
+    done = float(status.get("progress") or status.get("epoch") or 0)
+    pct = 100.0 * min(done, epochs) / epochs if epochs else 0.0
+    if st in (TRAINING, STOPPING):
+        eta = status.get("eta_s")
+        label = f"epoch {min(int(done) + 1, epochs)} of {epochs}"
+        text = f"{label} · ETA {fmt_duration(eta)}" if eta is not None else f"{label} · compiling"
+        if st == STOPPING:
+            text = f"stopping · {text}"
+        return pct, label, f"{text} · {status.get('labels', 0):,} labels"
+    if st in (QUEUED, STARTING):
+        return 0.0, "", status.get("message") or "starting"
+    return pct if st == IDLE else 0.0, "", status.get("message") or ""
+
+
+def _num(v, fmt="{:.4g}") -> str:
+    return fmt.format(v) if isinstance(v, (int, float)) and v == v else "–"
+
+
+def history_table(runs: list[dict]):
+    if not runs:
+        return html.Div("no runs yet", className="small text-muted")
+    rows = []
+    for r in sorted(runs, key=lambda r: r.get("finished_at") or 0, reverse=True)[:HISTORY_ROWS]:
+        final = r.get("final") or {}
+        when = time.strftime("%H:%M", time.localtime(r["finished_at"])) if r.get("finished_at") else "–"
+        acc = r.get("test_accuracy")
+        rows.append(html.Tr([
+            html.Td(when), html.Td(r.get("status", "")), html.Td(_num(r.get("labels"), "{:,}")),
+            html.Td(_num(r.get("epochs"), "{:d}")), html.Td(_num(final.get("loss"))),
+            html.Td(_num(final.get("val_loss"))),
+            html.Td(_num(100 * acc, "{:.1f}%") if isinstance(acc, (int, float)) else "–"),
+            html.Td(fmt_duration(r.get("seconds"))),
+        ], title=r.get("error") or r.get("run_id", "")))
+    head = html.Thead(html.Tr([html.Th(h) for h in ("ended", "status", "labels", "epochs", "loss",
+                                                     "val loss", "test acc", "time")]))
+    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, borderless=True,
+                     class_name="mb-0 small train-table")
+
+
+def register(app, ctx) -> None:
+    state = ctx.state
+    if state.worker is None:
+        return
+    worker = state.worker
+
+    @app.callback(Output("result", "data", allow_duplicate=True),
+                  Input("train-start", "n_clicks"), State("train-epochs", "value"),
+                  *[State(f"train-{key}", "value") for key, _, _ in TRAIN_SETTINGS],
+                  prevent_initial_call=True)
+    def on_start(_n, epochs, *values):
+        settings = {key: v for (key, _, _), v in zip(TRAIN_SETTINGS, values)}
+        return ctx.run(StartTraining(epochs=epochs, settings=settings))
+
+    @app.callback(Output("result", "data", allow_duplicate=True),
+                  Input("train-stop", "n_clicks"), prevent_initial_call=True)
+    def on_stop(_n):
+        return ctx.run(StopTraining())
+
+    @app.callback(Output("train-badge", "children"), Output("train-badge", "color"),
+                  Output("train-progress", "value"), Output("train-progress", "label"),
+                  Output("train-progress", "animated"), Output("train-progress", "striped"),
+                  Output("train-status", "children"),
+                  Output("train-start", "disabled"), Output("train-stop", "disabled"),
+                  Output("train-error", "children"), Output("train-error", "is_open"),
+                  Output("train-curves", "figure"), Output("train-curves", "extendData"),
+                  Output("train-history", "children"), Output("train-accuracy", "figure"),
+                  Output("seen-training", "data"),
+                  Output("result", "data", allow_duplicate=True),
+                  Input("train-tick", "n_intervals"), Input("versions", "data"),
+                  State("seen-training", "data"))
+    def render_training(_n, _versions, seen):
+        status = worker.status()
+        channel = worker.channel
+        seen = seen if isinstance(seen, dict) else {}
+        error = channel.error()
+        run_id = status.get("run_id") or (seen.get("run") if seen else None)
+        key = {"pv": channel.progress_version(), "status": status.get("status"),
+               "epoch": status.get("progress"), "msg": status.get("message"), "run": run_id,
+               "err": (error or {}).get("at")}
+        if {k: seen.get(k) for k in key} == key:
+            raise PreventUpdate  # nothing moved: HTTP 204
+
+        # curves: the whole figure for a new run (or a new tab), else only the new events
+        events = channel.curves(run_id)
+        if seen.get("run") != run_id or not isinstance(seen.get("n"), int) or seen["n"] > len(events):
+            title = f"run {run_id} · {status.get('labels', 0):,} labels" if run_id else ""
+            figure, extend = curves_figure(events, title), no_update
+        elif len(events) > seen["n"]:
+            figure, extend = no_update, curves_extension(events[seen["n"]:])
+        else:
+            figure, extend = no_update, no_update
+
+        runs = channel.runs()
+        if seen.get("runs") != len(runs) or seen.get("run") is None:
+            history, accuracy = history_table(runs), accuracy_figure(runs)
+        else:
+            history, accuracy = no_update, no_update
+
+        result = no_update
+        if seen.get("rv") is not None and channel.result_version() != seen.get("rv"):
+            result = ctx.refresh_predictions()  # a run ended: map, queue and stats follow
+
+        st = status.get("status")
+        busy = st in BUSY and st != DEAD
+        value, label, text = progress_view(status)
+        badge, color = BADGE.get(st, (st or "", "secondary"))
+        message = (error or {}).get("message") if st in (ERROR, DEAD) or (error and not busy) else None
+        seen_now = {**key, "n": len(events), "runs": len(runs), "rv": channel.result_version()}
+        return (badge, color, value, label, busy, busy, text, busy, not busy or st == STOPPING,
+                message, bool(message), figure, extend, history, accuracy, seen_now, result)
