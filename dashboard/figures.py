@@ -283,7 +283,7 @@ def accuracy_figure(runs: list[dict]) -> dict:
     done = [r for r in runs if isinstance(r.get("test_accuracy"), (int, float))
             and np.isfinite(r["test_accuracy"]) and isinstance(r.get("labels"), int)]
     if not done:
-        return empty_figure("test accuracy per run appears here (data sets with a test split)", 200)
+        return empty_figure("one point per finished run", 200)
     done.sort(key=lambda r: r.get("finished_at") or 0)
     x = [r["labels"] for r in done]
     y = [round(100 * r["test_accuracy"], 2) for r in done]

@@ -46,3 +46,13 @@ def some_labels(ds: Dataset, per_class: int = 2, seed: int = 0) -> dict[int, int
         for s in rng.choice(np.flatnonzero(ds.truth == k), per_class, replace=False):
             out[int(s)] = k
     return out
+
+
+def tiny_npz(path, n: int = 240, classes: int = 3, side: int = 12):
+    """:func:`tiny_dataset` as an ``npz:`` file, for code that loads data from a config (the
+    training worker does, in its own process). Returns the config that points at it."""
+    x, y = make_images(n, side, side, 1, classes, 0)
+    xt, yt = make_images(60, side, side, 1, classes, 100)
+    np.savez_compressed(path, x=x[..., 0], y=y, x_test=xt[..., 0], y_test=yt,
+                        class_names=np.array(list("abcdefghij"[:classes])))
+    return tiny_config(data={"dataset": f"npz:{path}"})

@@ -33,7 +33,7 @@ def fmt_duration(seconds) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
-def progress_view(status: dict) -> tuple[float, str, str]:
+def progress_view(status: dict, events: list[dict]) -> tuple[float, str, str]:
     """Bar value (0–100), its label and a one-line status text."""
     st = status.get("status")
     epochs = status.get("epochs") or 0
@@ -41,11 +41,15 @@ def progress_view(status: dict) -> tuple[float, str, str]:
     pct = 100.0 * min(done, epochs) / epochs if epochs else 0.0
     if st in (TRAINING, STOPPING):
         eta = status.get("eta_s")
-        label = f"epoch {min(int(done) + 1, epochs)} of {epochs}"
-        text = f"{label} · ETA {fmt_duration(eta)}" if eta is not None else f"{label} · compiling"
+        text = f"epoch {min(int(done) + 1, epochs)} of {epochs}"
+        text += f" · ETA {fmt_duration(eta)}" if eta is not None else " · compiling"
+        text += f" · {status.get('labels', 0):,} labels"
+        acc = next((e["test_accuracy"] for e in reversed(events) if "test_accuracy" in e), None)
+        if isinstance(acc, (int, float)):
+            text += f" · test accuracy {100 * acc:.1f}%"
         if st == STOPPING:
             text = f"stopping · {text}"
-        return pct, label, f"{text} · {status.get('labels', 0):,} labels"
+        return pct, f"{pct:.0f}%" if pct >= 8 else "", text
     if st in (QUEUED, STARTING):
         return 0.0, "", status.get("message") or "starting"
     return pct if st == IDLE else 0.0, "", status.get("message") or ""
@@ -106,7 +110,7 @@ def register(app, ctx) -> None:
                   Output("seen-training", "data"),
                   Output("result", "data", allow_duplicate=True),
                   Input("train-tick", "n_intervals"), Input("versions", "data"),
-                  State("seen-training", "data"))
+                  State("seen-training", "data"), prevent_initial_call="initial_duplicate")
     def render_training(_n, _versions, seen):
         status = worker.status()
         channel = worker.channel
@@ -121,7 +125,7 @@ def register(app, ctx) -> None:
 
         # curves: the whole figure for a new run (or a new tab), else only the new events
         events = channel.curves(run_id)
-        if seen.get("run") != run_id or not isinstance(seen.get("n"), int) or seen["n"] > len(events):
+        if seen.get("run") != run_id or not seen.get("n") or seen["n"] > len(events):
             title = f"run {run_id} · {status.get('labels', 0):,} labels" if run_id else ""
             figure, extend = curves_figure(events, title), no_update
         elif len(events) > seen["n"]:
@@ -141,7 +145,7 @@ def register(app, ctx) -> None:
 
         st = status.get("status")
         busy = st in BUSY and st != DEAD
-        value, label, text = progress_view(status)
+        value, label, text = progress_view(status, events)
         badge, color = BADGE.get(st, (st or "", "secondary"))
         message = (error or {}).get("message") if st in (ERROR, DEAD) or (error and not busy) else None
         seen_now = {**key, "n": len(events), "runs": len(runs), "rv": channel.result_version()}

@@ -92,7 +92,7 @@ class Worker:
         events: list[dict[str, Any]] = []
         last_step_pub = [0.0]
         last_stop_poll = [0.0, False]
-        self.channel.set_state(status=TRAINING, run_id=run_id, epoch=0, epochs=epochs,
+        self.channel.set_state(status=TRAINING, run_id=run_id, epoch=0, progress=0.0, epochs=epochs,
                                eta_s=None, started_at=t0, labels=len(labels), message="")
 
         def on_progress(metrics: dict[str, Any]) -> None:

@@ -127,8 +127,8 @@ class TrainingService:
         run_id = new_run_id()
         self.channel.clear_error()
         self.channel.set_state(status=STARTING if state.get("status") in (DEAD, ERROR, STARTING)
-                               else QUEUED, run_id=run_id, epoch=0, epochs=int(epochs),
-                               labels=len(labels), message="run queued")
+                               else QUEUED, run_id=run_id, epoch=0, progress=0.0, eta_s=None,
+                               epochs=int(epochs), labels=len(labels), message="run queued")
         self.channel.submit({"type": "train", "run_id": run_id, "epochs": int(epochs),
                              "settings": dict(settings or {}), "submitted_at": time.time(),
                              "labels": sorted([int(s), int(c)] for s, c in labels.items())})
