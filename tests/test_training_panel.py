@@ -161,3 +161,28 @@ def test_unknown_setting_and_stop_without_run_are_refused(app):
     page = HeadlessPage(app)
     stop = page.trigger("train-stop.n_clicks", 1)
     assert stop.result["ok"] is False and "nothing to stop" in stop.result["message"]
+
+
+def test_killed_worker_shows_an_error_labeling_goes_on_and_start_recovers(app):
+    """Last in this module: it kills the module's worker (SIGKILL mid-run)."""
+    import os
+    import signal
+
+    state = app.ssvae.state
+    wait_for(lambda: not state.worker.busy(), what="the worker to be idle")
+    page = HeadlessPage(app)
+    page.load()
+    assert page.trigger("train-start.n_clicks", 1, form(app, epochs=5000)).result["ok"]
+    wait_for(lambda: state.worker.status().get("progress", 0) >= 1, what="an epoch")
+    os.kill(state.worker._proc.pid, signal.SIGKILL)
+    call = wait_for(lambda: (c := panel_tick(page)).status == 200
+                    and c.value("train-badge", "children") == "not running" and c, what="the death")
+    assert call.value("train-error", "is_open") is True
+    assert "killed by signal 9" in call.value("train-error", "children")
+    assert call.value("train-start", "disabled") is False
+    n = len(state.labels)
+    assert page.trigger("key-event.data", {"key": "0"}).result["ok"] and len(state.labels) == n + 1
+    again = page.trigger("train-start.n_clicks", 1, form(app, epochs=1))
+    assert again.result["ok"], again.result
+    wait_for(lambda: ended_runs(app)[-1]["status"] == "finished", what="a run in a new worker")
+    assert panel_tick(page).value("train-error", "is_open") is False

@@ -92,6 +92,7 @@ class Worker:
         events: list[dict[str, Any]] = []
         last_step_pub = [0.0]
         last_stop_poll = [0.0, False]
+        first_step: list[float | None] = [None]
         self.channel.set_state(status=TRAINING, run_id=run_id, epoch=0, progress=0.0, epochs=epochs,
                                eta_s=None, started_at=t0, labels=len(labels), message="")
 
@@ -113,8 +114,10 @@ class Worker:
             self.channel.set_state(status=STOPPING if stopping else TRAINING, epoch=int(progress),
                                    progress=progress, eta_s=ev.get("eta_s"))
 
-        def should_stop() -> bool:
+        def should_stop() -> bool:  # polled before every step
             now = time.time()
+            if first_step[0] is None:
+                first_step[0] = now  # the moment training proper begins (for the latency figures)
             if now - last_stop_poll[0] >= STOP_POLL_INTERVAL_S:
                 last_stop_poll[0] = now
                 last_stop_poll[1] = self.channel.stop_requested(run_id)
@@ -127,6 +130,7 @@ class Worker:
             result = self.trainer.train_epochs(epochs, labels, on_progress=on_progress,
                                                should_stop=should_stop)
             history = result["history"]
+            trained_at = time.time()
             self.trainer.save_checkpoint(self.checkpoint_path)
             preds = self.trainer.predict(previous=self.previous_predictions())
             preds.save(self.predictions_path)
@@ -135,7 +139,8 @@ class Worker:
                       "early-stopped" if result.get("early_stopped") else "finished")
             summary.update(
                 status=status, epochs=len(history),
-                seconds=time.time() - t0, finished_at=time.time(),
+                seconds=time.time() - t0, finished_at=time.time(), trained_at=trained_at,
+                submitted_at=job.get("submitted_at"), first_step_at=first_step[0],
                 test_accuracy=final.get("test_accuracy", preds.meta.get("test_accuracy")),
                 final={k: v for k, v in final.items() if isinstance(v, (int, float))},
             )
