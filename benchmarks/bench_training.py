@@ -86,7 +86,7 @@ def cold_start(ws: Path, labels: Path, wait_first_model: bool) -> dict:
             out["first_model_epochs"] = runs[0]["epochs"]
             out["to_first_map_s"] = round(runs[0]["finished_at"] - t0, 1)
     finally:
-        proc.send_signal(signal.SIGINT)  # Ctrl+C: the app stops its worker
+        proc.send_signal(signal.SIGTERM)  # the app stops its worker, as on Ctrl+C
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:

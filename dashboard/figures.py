@@ -205,7 +205,7 @@ def history_figure(state: AppState, max_points: int = 400) -> dict:
 
 # -- training --------------------------------------------------------------------------------
 #: the loss panels: title, the train key and the validation key of the worker's progress events
-CURVE_PANELS = (("Total loss", "loss", "val_loss"),
+CURVE_PANELS = (("Total loss", "loss", "val_total"),
                 ("Reconstruction", "recon", "val_recon"),
                 ("KL", "kl_z", "val_kl_z"),
                 ("Classification", "classification", "test_classification"))

@@ -227,10 +227,10 @@ def training_panel(state: AppState) -> html.Div:
         dcc.Graph(id="train-curves", figure=curves_figure([]), config=SMALL_GRAPH_CONFIG),
         dbc.Row([
             dbc.Col([html.Div("Runs", className="small text-muted"),
-                     html.Div(id="train-history", className="train-history")], md=7),
+                     html.Div(id="train-history", className="train-history")], md=8),
             dbc.Col([html.Div("Test accuracy against labels", className="small text-muted"),
                      dcc.Graph(id="train-accuracy", figure=accuracy_figure([]), config=SMALL_GRAPH_CONFIG)],
-                    md=5),
+                    md=4),
         ], class_name="g-2 mt-1"),
     ])
 

@@ -371,6 +371,10 @@ class Trainer:
             pred, nll = self._test_pass()
             out["test_accuracy"] = float((pred == np.asarray(self.dataset.test_truth)).mean())
             out["test_classification"] = nll  # held-out cross-entropy, the classifier's val loss
+        if "val_loss" in out:  # the objective's weighting on held-out data, comparable to `loss`
+            t = self.config.train
+            out["val_total"] = (t.unlabeled_weight * out["val_loss"]
+                                + t.classification_weight * out.get("test_classification", 0.0))
         return out
 
     def _test_pass(self) -> tuple[np.ndarray, float]:

@@ -29,8 +29,8 @@ def fmt_duration(seconds) -> str:
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+        return f"{seconds // 60}:{seconds % 60:02d} min"
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d} h"
 
 
 def progress_view(status: dict, events: list[dict]) -> tuple[float, str, str]:
@@ -70,7 +70,7 @@ def history_table(runs: list[dict]):
         rows.append(html.Tr([
             html.Td(when), html.Td(r.get("status", "")), html.Td(_num(r.get("labels"), "{:,}")),
             html.Td(_num(r.get("epochs"), "{:d}")), html.Td(_num(final.get("loss"))),
-            html.Td(_num(final.get("val_loss"))),
+            html.Td(_num(final.get("val_total", final.get("val_loss")))),
             html.Td(_num(100 * acc, "{:.1f}%") if isinstance(acc, (int, float)) else "–"),
             html.Td(fmt_duration(r.get("seconds"))),
         ], title=r.get("error") or r.get("run_id", "")))

@@ -33,6 +33,11 @@ def run(args) -> int:
     from dashboard.app import workspace_for  # Dash only; never JAX
     from dashboard.worker.service import TrainingService
 
+    import signal
+    import sys
+
+    # `kill` (SIGTERM) stops the app like Ctrl+C does: the worker is shut down in `finally`
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker = None
     if not args.no_training:
         ws = workspace_for(ds, args.workspace)
