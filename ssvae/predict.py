@@ -7,9 +7,12 @@ uncertainty scores (entropy, margin, least confidence from the probabilities; BA
 Monte-Carlo samples: dropout masks on the classifier head, or z samples when the classifier reads
 the latent code).
 
-The map is the latent itself when it is 2-D; otherwise its first two principal components,
-rotated/reflected (orthogonal Procrustes) onto the previous map so that a retrain does not
-flip or spin the picture.
+The map is the latent itself when it is 2-D. Otherwise it is the first two principal
+components of the classifier's hidden features: in M2 the latent z is the *style* left over
+once the class is known, so its projection mixes the classes (2-D 10-nearest-neighbour
+accuracy 31 % on the bundled MNIST after 150 labels), while the features from which q(y|x)
+reads the class lay the classes out (66 %, same model). The map is rotated/reflected (orthogonal
+Procrustes) onto the previous one so that a retrain does not flip or spin the picture.
 """
 from __future__ import annotations
 
@@ -52,7 +55,7 @@ def make_predict_fn(model: SSVAE, mc_samples: int):
         h_mean = -jnp.sum(pm * jnp.log(jnp.clip(pm, 1e-12)), -1)
         mean_h = -jnp.sum(mc * jnp.log(jnp.clip(mc, 1e-12)), -1).mean(0)
         bald = jnp.maximum(h_mean - mean_h, 0.0)
-        return mean, probs, recon, bald
+        return mean, probs, recon, bald, h
 
     return jax.jit(fn)
 
@@ -104,10 +107,10 @@ def predict_trainer(trainer, previous: Predictions | None = None) -> Predictions
         _JIT_CACHE[key] = make_predict_fn(model, t.mc_samples)
     fn = _JIT_CACHE[key]
     bs = min(t.eval_batch_size, max(16, trainer.dataset.size))
-    latent, probs, recon, bald = run_predict(fn, trainer.eval_params, trainer._images, bs,
-                                             jax.random.fold_in(trainer.key, 0xBA1D))
+    latent, probs, recon, bald, features = run_predict(fn, trainer.eval_params, trainer._images,
+                                                       bs, jax.random.fold_in(trainer.key, 0xBA1D))
     prev_map = previous.map2d if previous is not None else trainer.last_map
-    map2d = pca_map(latent, prev_map, seed=t.seed)
+    map2d = pca_map(latent if latent.shape[1] == 2 else features, prev_map, seed=t.seed)
     trainer.last_map = map2d
     scores = probability_scores(probs)
     scores["bald"] = bald.astype(np.float32)

@@ -165,3 +165,15 @@ def test_predict_uses_previous_map_and_meta(ds):
         assert np.corrcoef(p1.map2d[:, ax], p2.map2d[:, ax])[0, 1] > 0.5
     assert p2.meta["epoch"] == 3 and p2.meta["num_labels"] == len(labels)
     assert 0 <= p2.meta["test_accuracy"] <= 1
+
+
+def test_map_lays_out_the_classes(ds):
+    """The map comes from the classifier's features, so images of a class sit together."""
+    tr = Trainer(tiny_config(), ds)
+    tr.train_epochs(8, some_labels(ds))
+    p = tr.predict().map2d
+    d = np.linalg.norm(p[:, None, :] - p[None, :, :], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    nearest = np.argsort(d, axis=1)[:, :5]
+    votes = np.array([np.bincount(ds.truth[n], minlength=ds.num_classes).argmax() for n in nearest])
+    assert (votes == ds.truth).mean() > 0.9
