@@ -27,13 +27,18 @@ def test_dashboard_starts_on_bundled_mnist_without_serving(tmp_path, monkeypatch
     assert seen["host"] == "127.0.0.1" and seen["port"] == 8123
     out = capsys.readouterr().out
     assert "mnist, 4000 images" in out and "http://127.0.0.1:8123/" in out
-    assert "the map and the uncertainty queue appear after the first training" in out
-    assert (tmp_path / "artifacts" / "workspace" / "mnist").is_dir()
+    assert "a first model is training in the background" in out
+    assert "stopping the training worker" in out  # the app took its worker down on the way out
+    app = seen["app"]
+    assert app.ssvae.state.worker is not None and not app.ssvae.state.worker.worker_alive()
+    assert (tmp_path / "artifacts" / "workspace" / "mnist" / "store").is_dir()
     assert opened == []  # no display: no browser
     monkeypatch.setenv("DISPLAY", ":0")
-    main(["dashboard", "--labels", str(tmp_path / "labels.csv"), "--port", "8124"])
+    main(["dashboard", "--labels", str(tmp_path / "labels.csv"), "--port", "8124", "--no-training"])
     assert opened == ["http://127.0.0.1:8124/"]
-    main(["dashboard", "--labels", str(tmp_path / "labels.csv"), "--no-browser"])
+    assert seen["app"].ssvae.state.worker is None
+    assert "the map and the uncertainty queue appear after a training" in capsys.readouterr().out
+    main(["dashboard", "--labels", str(tmp_path / "labels.csv"), "--no-browser", "--no-training"])
     assert len(opened) == 1
 
 

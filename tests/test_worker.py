@@ -154,3 +154,13 @@ def test_web_side_never_imports_jax():
             "print('jax' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_stop_before_a_whole_epoch_writes_nothing(service, tiny):
+    _, truth = tiny
+    run = service.start_run(labels_of(truth), epochs=5000)
+    service.stop_run()  # before the worker has even picked the job up
+    summary = wait_run(service, run)
+    assert summary["status"] == "stopped" and summary["epochs"] == 0
+    assert not service.predictions_path.exists() and not (service.workspace / "checkpoint").exists()
+    assert service.channel.result_version() == 0

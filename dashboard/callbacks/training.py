@@ -116,7 +116,7 @@ def register(app, ctx) -> None:
         channel = worker.channel
         seen = seen if isinstance(seen, dict) else {}
         error = channel.error()
-        run_id = status.get("run_id") or (seen.get("run") if seen else None)
+        run_id = status.get("run_id") or seen.get("run")
         key = {"pv": channel.progress_version(), "status": status.get("status"),
                "epoch": status.get("progress"), "msg": status.get("message"), "run": run_id,
                "err": (error or {}).get("at")}
@@ -141,7 +141,8 @@ def register(app, ctx) -> None:
 
         result = no_update
         if seen.get("rv") is not None and channel.result_version() != seen.get("rv"):
-            result = ctx.refresh_predictions()  # a run ended: map, queue and stats follow
+            # a run ended: map, queue and stats follow (unless the 2 s tick was first)
+            result = ctx.refresh_predictions() or no_update
 
         st = status.get("status")
         busy = st in BUSY and st != DEAD

@@ -133,9 +133,11 @@ class Worker:
                                                should_stop=should_stop)
             history = result["history"]
             trained_at = time.time()
-            self.trainer.save_checkpoint(self.checkpoint_path)
-            preds = self.trainer.predict(previous=self.previous_predictions())
-            preds.save(self.predictions_path)
+            changed = bool(history)  # stopped before a whole epoch: the model did not change
+            if changed:
+                self.trainer.save_checkpoint(self.checkpoint_path)
+                preds = self.trainer.predict(previous=self.previous_predictions())
+                preds.save(self.predictions_path)
             final = history[-1] if history else {}
             status = ("stopped" if result["stopped"] else
                       "early-stopped" if result.get("early_stopped") else "finished")
@@ -143,10 +145,10 @@ class Worker:
                 status=status, epochs=len(history),
                 seconds=time.time() - t0, finished_at=time.time(), trained_at=trained_at,
                 submitted_at=job.get("submitted_at"), first_step_at=first_step[0],
-                test_accuracy=final.get("test_accuracy", preds.meta.get("test_accuracy")),
+                test_accuracy=final.get("test_accuracy"),
                 final={k: v for k, v in final.items() if isinstance(v, (int, float))},
             )
-            self.channel.publish_run(summary, new_result=True)
+            self.channel.publish_run(summary, new_result=changed)
             self.channel.set_state(status=IDLE, eta_s=None, epoch=len(history),
                                    message=f"run {summary['status']} after {len(history)} epochs")
         except Exception as exc:  # training failed: report, keep the worker and the last good model

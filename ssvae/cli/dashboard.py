@@ -37,7 +37,7 @@ def run(args) -> int:
     import sys
 
     # `kill` (SIGTERM) stops the app like Ctrl+C does: the worker is shut down in `finally`
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker = None
     if not args.no_training:
         ws = workspace_for(ds, args.workspace)
@@ -45,6 +45,7 @@ def run(args) -> int:
     try:
         return serve(args, cfg, ds, worker)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if worker is not None:
             print("stopping the training worker")
             worker.shutdown()
