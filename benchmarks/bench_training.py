@@ -101,16 +101,6 @@ def form(worker, epochs) -> dict:
     return values
 
 
-def panel_tick(page):
-    dep = page.find("train-tick.n_intervals")
-    call = page.post(dep, "train-tick.n_intervals", {"train-tick.n_intervals": 1}, page._states(dep))
-    if call.response:
-        for cid, props in call.response.get("response", {}).items():
-            if cid in page.stores and "data" in props:
-                page.stores[cid] = props["data"]
-    return call
-
-
 def label_actions(page, rng, k, n, while_busy=None) -> list[float]:
     """Server time (ms) of ``n`` label actions by key (the action callback, as in
     bench_dashboard.py), optionally only those made while ``while_busy()`` holds."""
@@ -140,7 +130,7 @@ def retrain(page, app, epochs, label_rng=None, n_labels=0) -> dict:
     refreshed = None
     while refreshed is None:
         time.sleep(1.0)
-        call = panel_tick(page)
+        call = page.training_tick()
         result = call.value("result", "data") if call.response else None
         if isinstance(result, dict) and result.get("ok") and result.get("versions"):
             page.stores["versions"] = result["versions"]

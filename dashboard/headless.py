@@ -151,6 +151,16 @@ class HeadlessPage:
             action.calls += self.render()
         return action
 
+    def training_tick(self) -> Call:
+        """One poll of the training panel (its 1 s ``train-tick``), keeping what it stores."""
+        dep = self.find("train-tick.n_intervals")
+        call = self.post(dep, "train-tick.n_intervals", {"train-tick.n_intervals": 1}, self._states(dep))
+        if call.response:
+            for cid, props in call.response.get("response", {}).items():
+                if cid in self.stores and "data" in props:
+                    self.stores[cid] = props["data"]
+        return call
+
     def render(self) -> list[Call]:
         calls = []
         for dep in self.deps:

@@ -55,16 +55,6 @@ def call_for(action, part):
     return next(c for c in action.calls if part in c.output)
 
 
-def panel_tick(page):
-    dep = page.find("train-tick.n_intervals")
-    call = page.post(dep, "train-tick.n_intervals", {"train-tick.n_intervals": 1}, page._states(dep))
-    if call.response:
-        for cid, props in call.response.get("response", {}).items():
-            if cid in page.stores and "data" in props:
-                page.stores[cid] = props["data"]
-    return call
-
-
 def test_first_model_trains_by_itself_and_its_end_refreshes_the_page(app):
     state = app.ssvae.state
     page = HeadlessPage(app)
@@ -73,14 +63,14 @@ def test_first_model_trains_by_itself_and_its_end_refreshes_the_page(app):
     assert state.training["run_id"]
     run = wait_for(lambda: next(iter(ended_runs(app)), None), what="the first run")
     assert run["status"] == "finished" and run["labels"] == 0
-    call = panel_tick(page)
+    call = page.training_tick()
     result = call.value("result", "data")
     assert state.predictions is not None, "the run's end loaded its predictions"
     assert result["ok"] and "first trained model" in result["message"]
     assert call.value("train-badge", "children") == "idle"
     assert "finished" in str(call.value("train-history", "children"))
     # a second tick with nothing new is a 204: no body at all
-    assert panel_tick(page).status == 204
+    assert page.training_tick().status == 204
 
 
 def test_start_refuse_stop_and_curves_grow_by_extension(app):
@@ -96,12 +86,12 @@ def test_start_refuse_stop_and_curves_grow_by_extension(app):
     again = page.trigger("train-start.n_clicks", 2, form(app, epochs=3))
     assert not again.result["ok"] and "already" in again.result["message"]
     wait_for(lambda: state.worker.status().get("progress", 0) >= 1, what="an epoch")
-    panel_tick(page)  # this tab has drawn the new run's curves so far
+    page.training_tick()  # this tab has drawn the new run's curves so far
     n_drawn = page.stores["seen-training"]["n"]
     assert n_drawn >= 1
     wait_for(lambda: len(state.worker.channel.curves(state.worker.status()["run_id"])) > n_drawn + 1,
              what="more epochs")
-    grown = panel_tick(page)
+    grown = page.training_tick()
     ext = grown.value("train-curves", "extendData")
     assert grown.response["response"]["train-curves"].keys() == {"extendData"}, "no figure resent"
     assert len(ext[0]["x"]) == 8 and sum(len(x) for x in ext[0]["x"]) > 0
@@ -114,7 +104,7 @@ def test_start_refuse_stop_and_curves_grow_by_extension(app):
     assert summary["status"] == "stopped" and 1 <= summary["epochs"] < 5000
     assert summary["settings"]["learning_rate"] == 0.002
     version = state.versions["predictions"]
-    wait_for(lambda: panel_tick(page).status == 200 and state.versions["predictions"] > version,
+    wait_for(lambda: page.training_tick().status == 200 and state.versions["predictions"] > version,
              what="the page to load the new predictions")
     assert state.worker.status()["status"] == IDLE
     # the settings come back in the form after a restart: the start is in the command log
@@ -175,7 +165,7 @@ def test_killed_worker_shows_an_error_labeling_goes_on_and_start_recovers(app):
     assert page.trigger("train-start.n_clicks", 1, form(app, epochs=5000)).result["ok"]
     wait_for(lambda: state.worker.status().get("progress", 0) >= 1, what="an epoch")
     os.kill(state.worker._proc.pid, signal.SIGKILL)
-    call = wait_for(lambda: (c := panel_tick(page)).status == 200
+    call = wait_for(lambda: (c := page.training_tick()).status == 200
                     and c.value("train-badge", "children") == "not running" and c, what="the death")
     assert call.value("train-error", "is_open") is True
     assert "killed by signal 9" in call.value("train-error", "children")
@@ -185,4 +175,4 @@ def test_killed_worker_shows_an_error_labeling_goes_on_and_start_recovers(app):
     again = page.trigger("train-start.n_clicks", 1, form(app, epochs=1))
     assert again.result["ok"], again.result
     wait_for(lambda: ended_runs(app)[-1]["status"] == "finished", what="a run in a new worker")
-    assert panel_tick(page).value("train-error", "is_open") is False
+    assert page.training_tick().value("train-error", "is_open") is False
