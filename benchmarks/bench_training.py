@@ -7,7 +7,7 @@
 - run end (last epoch done) to a refreshed page, polling the panel once a second as the
   browser does (target ≤ 2 s).
 
-    python benchmarks/bench_training.py [--epochs 10] [--labels 100]
+    python benchmarks/bench_training.py [--epochs 10] [--labels 100] [--quick]
 """
 from __future__ import annotations
 
@@ -148,7 +148,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=10, help="epochs per retrain (default 10)")
     ap.add_argument("--labels", type=int, default=100, help="label actions per measurement")
+    ap.add_argument("--quick", action="store_true", help="3 epochs per retrain, 30 label actions")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.epochs, args.labels = 3, 30
     rng = np.random.default_rng(0)
     out: dict = {"dataset": "mnist (bundled 5k: 4000 pool)", "config": "default",
                  "epochs_per_retrain": args.epochs, "targets": TARGETS}

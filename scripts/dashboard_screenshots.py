@@ -2,8 +2,10 @@
 
     python scripts/dashboard_screenshots.py [--out docs/img]
 
-Uses a temporary workspace and labels file, Fashion-MNIST with stand-in (PCA) predictions for
-the map, and the bundled MNIST without any predictions for the first-run page.
+Runs the real app with its training worker on the bundled MNIST in a temporary workspace: the
+first-run page while the first model trains, then 40 and 60 labels answered from the ground
+truth, each followed by a retrain, then the map, the uncertainty colouring, the statistics
+and training panel, and the dark theme. Takes a few minutes on two cores.
 """
 from __future__ import annotations
 
@@ -23,8 +25,9 @@ from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from dashboard.app import create_app  # noqa: E402
-from ssvae.data import load_dataset  # noqa: E402
-from stand_in_predictions import stand_in  # noqa: E402
+from dashboard.worker.service import TrainingService  # noqa: E402
+from ssvae.cli.common import dataset_from_config  # noqa: E402
+from ssvae.config import load_config  # noqa: E402
 
 
 class Server:
@@ -53,6 +56,13 @@ def browser(width=1500, height=1000):
     return webdriver.Chrome(options=opts)
 
 
+def click(driver, css: str) -> None:
+    el = driver.find_element("css selector", css)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
+    time.sleep(0.3)
+    el.click()
+
+
 def settle(driver, seconds=1.5):
     time.sleep(seconds)
 
@@ -63,29 +73,75 @@ def keys(driver, *ks, pause=0.5):
         time.sleep(pause)
 
 
+def label_from_truth(driver, app, n: int) -> None:
+    """Label ``n`` images the way a user would, answering with the ground truth."""
+    state = app.ssvae.state
+    for _ in range(n):
+        serial = state.selected
+        ActionChains(driver).send_keys(str(int(state.dataset.truth[serial]))).perform()
+        end = time.time() + 5
+        while state.selected == serial and time.time() < end:
+            time.sleep(0.05)
+        time.sleep(0.1)
+
+
+def wait_idle(driver, timeout=600) -> None:
+    end = time.time() + timeout
+    time.sleep(2)
+    while time.time() < end:
+        if driver.find_element("css selector", "#train-badge").text == "idle":
+            return
+        time.sleep(1)
+    raise TimeoutError("training did not finish")
+
+
+def train(driver) -> None:
+    click(driver, "#train-start")
+    wait_idle(driver)
+    settle(driver, 2.5)  # the panel's poll loads the new predictions
+
+
 def main(argv=None) -> int:
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs" / "img"))
     ap.add_argument("--port", type=int, default=8071)
+    ap.add_argument("--first-epochs", type=int, default=20, help="epochs of the first model")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        fashion = load_dataset("fashion-mnist")
-        ws = tmp / "fashion"
-        stand_in(fashion).save(ws / "predictions.npz")
-        app = create_app(fashion, tmp / "fashion-labels.csv", ws)
+        cfg = load_config("default", {"train.epochs": args.first_epochs})
+        mnist = dataset_from_config(cfg)
+        worker = TrainingService(tmp / "ws", cfg.model_dump(mode="json"))
+        app = create_app(mnist, tmp / "labels.csv", tmp / "ws", queue_size=cfg.query.k,
+                         strategy=cfg.query.strategy, worker=worker)
         driver = browser()
         try:
             with Server(app, args.port):
                 driver.get(f"http://127.0.0.1:{args.port}/")
-                settle(driver, 4)
-                keys(driver, "0", "6", "2", "4", "6", "0", "3", "2", "6", "4", "4", "2")
-                driver.find_element("css selector", "#color-by .form-check:nth-child(2) label").click()
+                settle(driver, 8)  # the first model is training; label meanwhile
+                label_from_truth(driver, app, 4)
+                settle(driver, 1.5)
+                driver.save_screenshot(str(out / "dashboard-no-model.png"))
+                wait_idle(driver)
+                settle(driver, 2.5)
+                for n in (40, 60):
+                    label_from_truth(driver, app, n)
+                    train(driver)
+                card = driver.find_element("css selector", "#training-panel").find_element("xpath", "..")
+                driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", card)
+                settle(driver, 1)
+                card.screenshot(str(out / "dashboard-training.png"))
+                click(driver, "#color-by .form-check:nth-child(2) label")
+                driver.execute_script("window.scrollTo(0, 0)")
                 settle(driver, 3)
                 driver.save_screenshot(str(out / "dashboard.png"))
-                driver.find_element("css selector", "#color-by .form-check:nth-child(3) label").click()
+                click(driver, "#color-by .form-check:nth-child(3) label")
+                driver.execute_script("window.scrollTo(0, 0)")
                 settle(driver, 3)
                 driver.save_screenshot(str(out / "dashboard-uncertainty.png"))
                 driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
@@ -96,22 +152,16 @@ def main(argv=None) -> int:
                 settle(driver, 1)
                 driver.save_screenshot(str(out / "dashboard-dark.png"))
                 driver.execute_script("document.getElementById('theme-btn').click()")
-                print(f"fashion-mnist: {len(app.ssvae.state.labels)} labels")
-            mnist = load_dataset("mnist")
-            app2 = create_app(mnist, tmp / "mnist-labels.csv", tmp / "mnist")
-            with Server(app2, args.port + 1):
-                driver.get(f"http://127.0.0.1:{args.port + 1}/")
-                settle(driver, 3)
-                keys(driver, "5", "0", "4", "1")
-                settle(driver, 1.5)
-                driver.save_screenshot(str(out / "dashboard-no-model.png"))
-                print(f"mnist: {len(app2.ssvae.state.labels)} labels")
+                runs = worker.channel.runs()
+                print(f"mnist: {len(app.ssvae.state.labels)} labels, runs: " + ", ".join(
+                    f"{r['labels']} labels {100 * r['test_accuracy']:.1f}%" for r in runs))
         finally:
             driver.quit()
+            worker.shutdown()
     from PIL import Image
 
     for name in ("dashboard.png", "dashboard-uncertainty.png", "dashboard-stats.png", "dashboard-dark.png",
-                 "dashboard-no-model.png"):
+                 "dashboard-no-model.png", "dashboard-training.png"):
         path = out / name
         # 256-colour palette PNGs: a third of the size, no visible difference for a UI shot
         Image.open(path).convert("RGB").quantize(256, dither=Image.Dither.NONE).save(path, optimize=True)
