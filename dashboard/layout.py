@@ -104,10 +104,12 @@ def map_card(state: AppState) -> dbc.Card:
                 html.Div([
                     html.Div("◆", className="placeholder-mark"),
                     html.H5("The map appears after the first training"),
-                    html.P("Label a few images from the queue on the right — the images are shown "
-                           "in random order until a model is trained; then this map shows the whole "
-                           "data set and the queue offers the images the model is least sure about.",
-                           className="text-muted mb-0"),
+                    html.P(("A first model is training in the background (progress under Training, "
+                            "below). " if state.worker is not None else "")
+                           + "Label a few images from the queue on the right meanwhile — they are "
+                           "shown in random order until a model exists; then this map shows the "
+                           "whole data set and the queue offers the images the model is least sure "
+                           "about.", className="text-muted mb-0"),
                 ], id="map-placeholder", className="map-placeholder d-none"),
             ], className="map-wrap"),
             html.Div(id="map-legend", className="map-legend"),

@@ -54,6 +54,11 @@ def test_train_watch_progress_label_meanwhile_stop_and_map_refreshes(dash_duo, t
         # no predictions at start: the first model trains by itself, then the map appears
         dash_duo.wait_for_contains_text("#map-caption", "model after epoch", timeout=120)
         first_epoch = model_epoch(dash_duo)
+        # the map was hidden until now: it must come up at its full size, not 0 px wide
+        wait_until(lambda: js(dash_duo, "const gd=document.querySelector('#map .js-plotly-plot');"
+                                        "const w=gd.getBoundingClientRect().width;"
+                                        "return w > 300 && Math.abs(gd._fullLayout.width - w) < 2;"),
+                   timeout=10, what="the map at its full width")
         dash_duo.wait_for_text_to_equal("#train-badge", "idle", timeout=20)
         assert "finished" in dash_duo.find_element("#train-history").text
 

@@ -49,7 +49,7 @@ def register(app, ctx) -> None:
             if state.predictions is None:
                 if moved is not None and "predictions" not in moved:
                     raise PreventUpdate
-                return (empty_figure(""), seen_now, [], "map-placeholder", "map-graph d-none",
+                return (empty_figure(""), seen_now, [], "map-placeholder", "map-graph map-waiting",
                         "no model yet", "d-none")
             caption = f"{state.size:,} images · {len(state.labels):,} labeled"
             meta = state.predictions.meta or {}
