@@ -1,7 +1,9 @@
 """``ssvae simulate``: active learning with the ground truth as the oracle."""
 from __future__ import annotations
 
+import csv
 import time
+from pathlib import Path
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args, dataset_from_config
 from ssvae.errors import SSVAEError
@@ -11,6 +13,10 @@ from ssvae.ranking import QUERY_STRATEGIES
 
 def _int_list(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(",") if x.strip())
+
+
+def config_name(args) -> str:
+    return Path(args.config).stem if args.config else "default"
 
 
 def register(sub) -> None:
@@ -38,7 +44,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from ssvae.simulate import SimulationSettings, run_simulation, write_outputs
+    from ssvae.simulate import (COLUMNS, SimulationSettings, run_simulation, settings_notes,
+                                write_outputs)
 
     cfg = config_from_args(args)
     ds = dataset_from_config(cfg)
@@ -50,8 +57,6 @@ def run(args) -> int:
         epochs_per_round=args.epochs_per_round, first_epochs=args.first_epochs,
         seeds=args.seed_list or tuple(range(args.seeds)))
     settings.validate(ds)
-    from pathlib import Path
-
     out = Path(args.out) if args.out else artifacts_root() / "simulations" / (
         time.strftime("%Y%m%d-%H%M%S") + f"-{ds.name}")
     bar = tqdm(total=1, unit="round", dynamic_ncols=True)
@@ -61,9 +66,24 @@ def run(args) -> int:
         bar.update(done - bar.n)
         bar.set_postfix_str(text)
 
-    rows = run_simulation(cfg, ds, settings, progress=progress)
-    bar.close()
-    paths = write_outputs(rows, out, f"Active learning on {ds.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    partial = out / "results.partial.csv"
+    t0 = time.perf_counter()
+    with open(partial, "w", newline="") as fh:  # rows as they come: a crash keeps them
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+
+        def on_row(row):
+            writer.writerow(row)
+            fh.flush()
+
+        try:
+            rows = run_simulation(cfg, ds, settings, progress=progress, on_row=on_row)
+        finally:
+            bar.close()
+    notes = settings_notes(settings, config_name(args), time.perf_counter() - t0)
+    paths = write_outputs(rows, out, f"Active learning on {ds.name}", notes)
+    partial.unlink()
     print(paths["report"].read_text())
     print(f"wrote {paths['csv']}, {paths['html']} and {paths['report']}")
     return 0
