@@ -154,3 +154,20 @@ def test_data_set_without_truth_or_test_split(tiny, artifacts, capsys, name, lac
     assert main(["simulate", "--config", str(tiny["yaml"]), "--dataset", spec]) == 2
     err = capsys.readouterr().err
     assert "needs ground truth and a held-out test split" in err and f"lacks {lacks}" in err
+
+
+def test_accuracy_recorded_is_the_trainers_test_accuracy(tiny, tmp_path):
+    """The rows carry predictions.meta['test_accuracy']: it must be the model's accuracy on the
+    test split now, also for a trainer resumed from the shared initial checkpoint."""
+    from ssvae.train import Trainer
+
+    ds = tiny["ds"]
+    tr = Trainer(tiny["cfg"], ds)
+    tr.train_epochs(1, initial_labels(ds.truth, 3, 3, 0))
+    direct = float((tr.test_predictions() == ds.test_truth).mean())
+    assert tr.predict().meta["test_accuracy"] == pytest.approx(direct) == tr.test_accuracy()
+    tr.save_checkpoint(tmp_path / "ck")
+    again = Trainer.from_checkpoint(tmp_path / "ck", ds)
+    assert again.predict().meta["test_accuracy"] == pytest.approx(direct)
+    again.train_epochs(1, initial_labels(ds.truth, 6, 3, 0))
+    assert again.predict().meta["test_accuracy"] == pytest.approx(again.test_accuracy())
