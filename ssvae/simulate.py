@@ -47,9 +47,10 @@ class SimulationSettings:
         if not self.seeds:
             raise SSVAEError("give at least one seed (--seeds must be at least 1).")
         if not dataset.has_truth or not dataset.has_test:
+            hint = "" if not dataset.has_truth else " (--test-fraction holds out part of the pool)"
             raise SSVAEError(f"data set '{dataset.name}' needs ground truth and a held-out test "
                              "split for a simulation; this one lacks "
-                             f"{'ground truth' if not dataset.has_truth else 'a test split'}.")
+                             f"{'ground truth' if not dataset.has_truth else 'a test split'}{hint}.")
         for name, v, lo in (("initial", self.initial, 1), ("step", self.step, 1),
                             ("epochs-per-round", self.epochs_per_round, 1),
                             ("first-epochs", 1 if self.first_epochs is None else self.first_epochs, 1)):
@@ -58,6 +59,36 @@ class SimulationSettings:
         if not self.initial <= self.budget <= dataset.size:
             raise SSVAEError(f"--budget must lie between --initial ({self.initial}) and the pool "
                              f"size ({dataset.size}); got {self.budget}.")
+
+
+def hold_out_test(dataset: Dataset, fraction: float, seed: int = 0) -> Dataset:
+    """A copy of a data set with ground truth but no test split (e.g. class-folder images)
+    whose test split is ``fraction`` of its images, drawn per class with ``seed``; the pool
+    keeps the rest, renumbered. A data set that has a test split is returned as it is."""
+    if dataset.has_test:
+        return dataset
+    if not dataset.has_truth:
+        raise SSVAEError(f"data set '{dataset.name}' has no ground truth, so no test split can "
+                         "be held out of it for a simulation.")
+    if not 0.0 < fraction < 1.0:
+        raise SSVAEError(f"--test-fraction must lie strictly between 0 and 1 (got {fraction}).")
+    rng = np.random.default_rng([seed, 0x7E57])
+    truth = np.asarray(dataset.truth)
+    test = np.zeros(truth.size, dtype=bool)
+    for c in np.unique(truth):
+        members = np.flatnonzero(truth == c)
+        take = int(round(members.size * fraction))
+        if take >= members.size:  # keep at least one image of each class in the pool
+            take = members.size - 1
+        test[rng.choice(members, size=take, replace=False)] = True
+    if not test.any():
+        raise SSVAEError(f"--test-fraction {fraction} of '{dataset.name}' ({dataset.size} images) "
+                         "holds out no image; give a larger fraction.")
+    return Dataset(name=dataset.name, images=dataset.images[~test], class_names=dataset.class_names,
+                   source=dataset.source, truth=truth[~test], test_images=dataset.images[test],
+                   test_truth=truth[test], labels_dir=dataset.labels_dir,
+                   notes=(*dataset.notes, f"simulation: {int(test.sum())} images held out as a "
+                                          f"test split ({fraction:g}, seed {seed})"))
 
 
 def initial_labels(truth: np.ndarray, n: int, num_classes: int, seed: int) -> dict[int, int]:

@@ -171,3 +171,43 @@ def test_accuracy_recorded_is_the_trainers_test_accuracy(tiny, tmp_path):
     assert again.predict().meta["test_accuracy"] == pytest.approx(direct)
     again.train_epochs(1, initial_labels(ds.truth, 6, 3, 0))
     assert again.predict().meta["test_accuracy"] == pytest.approx(again.test_accuracy())
+
+
+def test_class_folder_images_with_a_held_out_test_split(tiny, tmp_path, artifacts, capsys):
+    """Class-folder images carry ground truth but no test split: --test-fraction holds one out."""
+    from PIL import Image
+
+    x, y = make_images(60, 8, 8, 1, 3, 5)
+    for i, (img, c) in enumerate(zip(x, y)):
+        folder = tmp_path / "imgs" / "abc"[c]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img[..., 0]).save(folder / f"{i:03d}.png")
+    yaml = tmp_path / "folder.yaml"
+    yaml.write_text(TINY_YAML + "data: {image_size: [8, 8]}\n")
+    base = ["simulate", "--config", str(yaml), "--dataset", f"folder:{tmp_path / 'imgs'}",
+            "--strategies", "margin", "--initial", "3", "--step", "3", "--budget", "9",
+            "--epochs-per-round", "1", "--first-epochs", "1", "--seeds", "1"]
+    assert main(base) == 2
+    assert "lacks a test split (--test-fraction holds out part of the pool)" in capsys.readouterr().err
+    assert main([*base, "--test-fraction", "1.5"]) == 2
+    assert "--test-fraction must lie strictly between 0 and 1 (got 1.5)" in capsys.readouterr().err
+    assert main([*base, "--test-fraction", "0.25"]) == 0
+    (out,) = list((artifacts / "simulations").iterdir())
+    with open(out / "results.csv", newline="") as fh:
+        assert [int(r["labels"]) for r in csv.DictReader(fh)] == [3, 6, 9]
+
+
+def test_hold_out_test_is_per_class_and_disjoint(tiny):
+    ds = tiny["ds"]
+    from ssvae.data import Dataset
+    from ssvae.simulate import hold_out_test
+
+    bare = Dataset(name="b", images=ds.images, class_names=ds.class_names, source="t", truth=ds.truth)
+    held = hold_out_test(bare, 0.25, seed=0)
+    assert held.size + len(held.test_truth) == bare.size == 120
+    assert np.bincount(held.test_truth).tolist() == [10, 10, 10]
+    # every image lands in exactly one of the two parts
+    pool = {img.tobytes() for img in held.images}
+    test = {img.tobytes() for img in held.test_images}
+    assert pool | test == {img.tobytes() for img in bare.images} and not pool & test
+    assert hold_out_test(ds, 0.25) is ds  # its own test split is kept

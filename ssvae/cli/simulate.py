@@ -37,6 +37,9 @@ def register(sub) -> None:
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, …)")
     p.add_argument("--seed-list", type=_int_list, default=None, metavar="0,1,…",
                    help="explicit seeds instead of --seeds")
+    p.add_argument("--test-fraction", type=float, default=None, metavar="F",
+                   help="for a data set with ground truth but no test split (class-folder "
+                        "images): hold out this fraction of it, per class, as the test split")
     p.add_argument("--out", default=None, help="output folder (default: artifacts/simulations/<stamp>)")
     p.set_defaults(func=run)
 
@@ -44,11 +47,15 @@ def register(sub) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from ssvae.simulate import (COLUMNS, SimulationSettings, run_simulation, settings_notes,
-                                write_outputs)
+    from ssvae.simulate import (COLUMNS, SimulationSettings, hold_out_test, run_simulation,
+                                settings_notes, write_outputs)
 
     cfg = config_from_args(args)
     ds = dataset_from_config(cfg)
+    if args.test_fraction is not None:
+        if ds.has_test:
+            raise SSVAEError(f"data set '{ds.name}' has its own test split; leave out --test-fraction.")
+        ds = hold_out_test(ds, args.test_fraction)
     if args.seeds < 1 and not args.seed_list:
         raise SSVAEError(f"--seeds must be at least 1 (got {args.seeds}).")
     settings = SimulationSettings(
