@@ -42,7 +42,7 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     folder = artifacts_root() / "simulations" / f"bench-{setting}"
     paths = write_outputs(rows, folder, "Label efficiency on the bundled MNIST",
-                          settings_notes(settings, args.config, seconds))
+                          settings_notes(settings, cfg, args.config, seconds))
     summary = summarize(rows)
     last = max(summary[settings.strategies[0]]["labels"])
     write_result("label_efficiency", {

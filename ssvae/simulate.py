@@ -184,9 +184,10 @@ def summarize(rows: list[dict]) -> dict[str, dict]:
     return out
 
 
-def settings_notes(settings: SimulationSettings, config_name: str, seconds: float | None = None) -> list[str]:
+def settings_notes(settings: SimulationSettings, config: Config, config_name: str,
+                   seconds: float | None = None) -> list[str]:
     """Lines for REPORT.md that say how the figures were made."""
-    first = "the config's train.epochs" if settings.first_epochs is None else settings.first_epochs
+    first = settings.first_epochs or config.train.epochs
     lines = [f"config `{config_name}`; strategies {', '.join(settings.strategies)}; "
              f"seeds {', '.join(map(str, settings.seeds))}",
              f"start from {settings.initial} labels (one per class where possible), the initial "

@@ -88,7 +88,7 @@ def run(args) -> int:
             rows = run_simulation(cfg, ds, settings, progress=progress, on_row=on_row)
         finally:
             bar.close()
-    notes = settings_notes(settings, config_name(args), time.perf_counter() - t0)
+    notes = settings_notes(settings, cfg, config_name(args), time.perf_counter() - t0)
     paths = write_outputs(rows, out, f"Active learning on {ds.name}", notes)
     partial.unlink()
     print(paths["report"].read_text())
