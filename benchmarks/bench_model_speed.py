@@ -170,7 +170,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--skip-predict", action="store_true")
     ap.add_argument("--skip-first-step", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="2 timed epoch pairs instead of --rounds")
     args = ap.parse_args()
+    if args.quick:
+        args.rounds = min(args.rounds, 2)
     result = {"config": args.config}
     if not args.skip_first_step:
         result["first_step"] = first_step(args.config)
@@ -185,6 +188,14 @@ def main() -> None:
             result.get("first_step", {}).get("warm", {}).get("from_train_call", 99) <= 3.0,
         "first_step<=3s (cold, from train call)":
             result.get("first_step", {}).get("cold", {}).get("from_train_call", 99) <= 3.0,
+    }
+    result["headline"] = {
+        "trainer/bare_epoch": round(result["epoch"]["ratio_of_medians"], 3),
+        "epoch_s": round(result["epoch"]["median_trainer_epoch_s"], 3),
+        **({"predict_60k_s": round(result["predict"]["median_s"], 3)} if "predict" in result else {}),
+        **({"first_step_warm_s": round(result["first_step"]["warm"]["from_train_call"], 2),
+            "first_step_cold_s": round(result["first_step"]["cold"]["from_train_call"], 2)}
+           if "first_step" in result else {}),
     }
     write_result("model_speed", result)
 

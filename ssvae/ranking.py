@@ -89,8 +89,9 @@ def rank(
     if k == 0:
         return np.zeros(0, dtype=np.int64)
     if strategy == "random":
-        order = np.random.default_rng(seed).permutation(candidates)
-        score = None
+        # a fixed random score per image (from ``seed`` and the pool size): labeling an image
+        # only removes it from the order, the rest of the queue stays where it was
+        score = random_scores(n, seed)
     else:
         if isinstance(scores, dict):
             if strategy not in scores:
@@ -99,12 +100,18 @@ def rank(
             score = np.asarray(scores[strategy])
         else:
             score = np.asarray(scores)
-        # stable sort on -score: ties keep Serial order, so the ranking is reproducible
-        order = candidates[np.argsort(-score[candidates], kind="stable")]
+    # stable sort on -score: ties keep Serial order, so the ranking is reproducible
+    order = candidates[np.argsort(-score[candidates], kind="stable")]
     if not diverse or latent is None or k == 1:
         return order[:k].astype(np.int64)
     pool = order[: max(k, min(order.size, pool_factor * k))]
     return pool[_k_centre(np.asarray(latent, dtype=np.float32)[pool], k)].astype(np.int64)
+
+
+def random_scores(n: int, seed: int = 0) -> np.ndarray:
+    """One uniform random score per image, fixed by ``seed`` and ``n``: what ``"random"``
+    ranks by, so its order does not change when the set of labeled images does."""
+    return np.random.default_rng([int(seed) % 2**63, int(n), 0x7A4D]).random(n)
 
 
 def _k_centre(points: np.ndarray, k: int) -> np.ndarray:

@@ -37,21 +37,58 @@ class SimulationSettings:
     seeds: tuple[int, ...] = (0, 1, 2)
 
     def validate(self, dataset: Dataset) -> None:
+        if not self.strategies:
+            raise SSVAEError(f"give at least one strategy: {', '.join(QUERY_STRATEGIES)}.")
         for s in self.strategies:
             parse_query(s)
+        repeated = sorted({s for s in self.strategies if self.strategies.count(s) > 1})
+        if repeated:
+            raise SSVAEError(f"strategy '{repeated[0]}' is given more than once in --strategies.")
+        if not self.seeds:
+            raise SSVAEError("give at least one seed (--seeds must be at least 1).")
         if not dataset.has_truth or not dataset.has_test:
+            hint = "" if not dataset.has_truth else " (--test-fraction holds out part of the pool)"
             raise SSVAEError(f"data set '{dataset.name}' needs ground truth and a held-out test "
                              "split for a simulation; this one lacks "
-                             f"{'ground truth' if not dataset.has_truth else 'a test split'}.")
+                             f"{'ground truth' if not dataset.has_truth else 'a test split'}{hint}.")
         for name, v, lo in (("initial", self.initial, 1), ("step", self.step, 1),
-                            ("epochs-per-round", self.epochs_per_round, 1)):
+                            ("epochs-per-round", self.epochs_per_round, 1),
+                            ("first-epochs", 1 if self.first_epochs is None else self.first_epochs, 1)):
             if v < lo:
                 raise SSVAEError(f"--{name} must be at least {lo} (got {v}).")
         if not self.initial <= self.budget <= dataset.size:
             raise SSVAEError(f"--budget must lie between --initial ({self.initial}) and the pool "
                              f"size ({dataset.size}); got {self.budget}.")
-        if not self.strategies:
-            raise SSVAEError(f"give at least one strategy: {', '.join(QUERY_STRATEGIES)}.")
+
+
+def hold_out_test(dataset: Dataset, fraction: float, seed: int = 0) -> Dataset:
+    """A copy of a data set with ground truth but no test split (e.g. class-folder images)
+    whose test split is ``fraction`` of its images, drawn per class with ``seed``; the pool
+    keeps the rest, renumbered. A data set that has a test split is returned as it is."""
+    if dataset.has_test:
+        return dataset
+    if not dataset.has_truth:
+        raise SSVAEError(f"data set '{dataset.name}' has no ground truth, so no test split can "
+                         "be held out of it for a simulation.")
+    if not 0.0 < fraction < 1.0:
+        raise SSVAEError(f"--test-fraction must lie strictly between 0 and 1 (got {fraction}).")
+    rng = np.random.default_rng([seed, 0x7E57])
+    truth = np.asarray(dataset.truth)
+    test = np.zeros(truth.size, dtype=bool)
+    for c in np.unique(truth):
+        members = np.flatnonzero(truth == c)
+        take = int(round(members.size * fraction))
+        if take >= members.size:  # keep at least one image of each class in the pool
+            take = members.size - 1
+        test[rng.choice(members, size=take, replace=False)] = True
+    if not test.any():
+        raise SSVAEError(f"--test-fraction {fraction} of '{dataset.name}' ({dataset.size} images) "
+                         "holds out no image; give a larger fraction.")
+    return Dataset(name=dataset.name, images=dataset.images[~test], class_names=dataset.class_names,
+                   source=dataset.source, truth=truth[~test], test_images=dataset.images[test],
+                   test_truth=truth[test], labels_dir=dataset.labels_dir,
+                   notes=(*dataset.notes, f"simulation: {int(test.sum())} images held out as a "
+                                          f"test split ({fraction:g}, seed {seed})"))
 
 
 def initial_labels(truth: np.ndarray, n: int, num_classes: int, seed: int) -> dict[int, int]:
@@ -69,10 +106,12 @@ def initial_labels(truth: np.ndarray, n: int, num_classes: int, seed: int) -> di
 
 
 def run_simulation(config: Config, dataset: Dataset, settings: SimulationSettings,
-                   progress=None) -> list[dict]:
+                   progress=None, on_row=None) -> list[dict]:
     """Run every (seed, strategy) loop; return the result rows (see :data:`COLUMNS`).
 
-    ``progress`` is called with (rounds done, rounds total, a short description).
+    ``progress`` is called with (rounds done, rounds total, a short description); ``on_row``
+    with each result row as soon as it is measured. ``seconds`` counts from the start of the
+    seed's initial model, so it includes that model's training.
     """
     from ssvae.train import Trainer
 
@@ -103,10 +142,13 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                 for r in range(rounds):
                     if r:
                         k = min(settings.step, settings.budget - len(labels))
+                        # random: one fixed random order of the pool per seed (rank's per-image
+                        # random score), so each round takes the next images of that order
                         picks = rank(preds.scores, strategy, k, list(labels), diverse=diverse,
-                                     latent=preds.latent, seed=seed * 1000 + r)
-                        if set(picks.tolist()) & labels.keys():  # never happens: rank excludes them
-                            raise AssertionError("rank proposed an already-labeled image")
+                                     latent=preds.latent, seed=seed)
+                        if len(picks) != k or set(picks.tolist()) & labels.keys():
+                            raise RuntimeError(f"rank returned {len(picks)} images for {k} "
+                                               "wanted, or an already-labeled one")
                         labels.update({int(s): int(truth[s]) for s in picks})
                         trainer.train_epochs(settings.epochs_per_round, labels)
                         preds = trainer.predict()
@@ -114,6 +156,8 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                                  "accuracy": float(preds.meta["test_accuracy"]),
                                  "seconds": round(time.perf_counter() - t0, 3)})
                     done += 1
+                    if on_row:
+                        on_row(rows[-1])
                     if progress:
                         progress(done, total, f"{name} seed {seed}: {len(labels)} labels, "
                                               f"acc {rows[-1]['accuracy']:.3f}")
@@ -140,7 +184,31 @@ def summarize(rows: list[dict]) -> dict[str, dict]:
     return out
 
 
-def write_outputs(rows: list[dict], folder: Path, title: str) -> dict[str, Path]:
+def settings_notes(settings: SimulationSettings, config: Config, config_name: str,
+                   seconds: float | None = None) -> list[str]:
+    """Lines for REPORT.md that say how the figures were made."""
+    first = settings.first_epochs or config.train.epochs
+    lines = [f"config `{config_name}`; strategies {', '.join(settings.strategies)}; "
+             f"seeds {', '.join(map(str, settings.seeds))}",
+             f"start from {settings.initial} labels (one per class where possible), the initial "
+             f"model trained {first} epochs; then rounds of: rank, label the top {settings.step} "
+             f"from the ground truth, retrain {settings.epochs_per_round} epochs from the current "
+             f"weights; up to {settings.budget} labels"]
+    if seconds is not None:
+        lines.append(f"wall time {seconds / 60:.1f} min")
+    return lines
+
+
+def read_rows(path: Path) -> list[dict]:
+    """The rows of a results.csv (to redraw the outputs of an earlier run)."""
+    with open(path, newline="") as fh:
+        return [{"strategy": r["strategy"], "seed": int(r["seed"]), "round": int(r["round"]),
+                 "labels": int(r["labels"]), "accuracy": float(r["accuracy"]),
+                 "seconds": float(r["seconds"])} for r in csv.DictReader(fh)]
+
+
+def write_outputs(rows: list[dict], folder: Path, title: str,
+                  notes: list[str] | None = None) -> dict[str, Path]:
     import plotly.graph_objects as go
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -166,9 +234,10 @@ def write_outputs(rows: list[dict], folder: Path, title: str) -> dict[str, Path]
     fig.update_layout(title=title, xaxis_title="labels", yaxis_title="held-out test accuracy",
                       yaxis_tickformat=".0%", template="plotly_white", hovermode="x unified")
     html_path = folder / "accuracy.html"
-    fig.write_html(html_path, include_plotlyjs="directory")
+    # plotly.js embedded: one self-contained file that works offline and can be moved
+    fig.write_html(html_path, include_plotlyjs=True, full_html=True)
     report = folder / "REPORT.md"
-    report.write_text(render_report(summary, title))
+    report.write_text(render_report(summary, title, notes))
     return {"csv": csv_path, "html": html_path, "report": report}
 
 
@@ -176,9 +245,12 @@ def _pct(v) -> str:
     return "—" if v is None else f"{100 * v:.1f} %"
 
 
-def render_report(summary: dict[str, dict], title: str) -> str:
-    lines = [f"# {title}", "", "Held-out test accuracy, mean over seeds (spread in "
-             "[accuracy.html](accuracy.html); rows in [results.csv](results.csv)).", "",
+def render_report(summary: dict[str, dict], title: str, notes: list[str] | None = None) -> str:
+    lines = [f"# {title}", ""]
+    lines += [f"- {n}" for n in notes or []] + ([""] if notes else [])
+    lines += ["Held-out test accuracy, mean ± standard deviation over seeds (curves in "
+             "[accuracy.html](accuracy.html); every round in [results.csv](results.csv)). "
+             "Labels to reach a level: the first label count where the mean curve reaches it.", "",
              "| strategy | seeds | " + " | ".join(f"acc @ {m}" for m in MILESTONES) + " | "
              + " | ".join(f"labels to {int(t * 100)} %" for t in THRESHOLDS) + " |",
              "|---|---|" + "---|" * (len(MILESTONES) + len(THRESHOLDS))]

@@ -53,3 +53,16 @@ def test_bald_scores_come_from_monte_carlo(trained):
     assert (b >= 0).all() and b.max() > 0
     # entropy bounds the mutual information
     assert (b <= preds.scores["entropy"] + 1e-4).all()
+
+
+def test_random_order_is_fixed_per_image_and_seed():
+    """Labeling an image only removes it from the random queue; the rest keeps its order."""
+    scores = np.zeros(300)
+    first = rank(scores, "random", 20, [], seed=3)
+    after = rank(scores, "random", 20, first[:5].tolist() + [int(first[10])], seed=3)
+    assert after.tolist()[:14] == [s for s in first.tolist() if s not in first[:5].tolist()
+                                   and s != first[10]]
+    assert rank(scores, "random", 20, [], seed=3).tolist() == first.tolist()
+    assert rank(scores, "random", 20, [], seed=4).tolist() != first.tolist()
+    every = rank(scores, "random", 300, list(range(0, 300, 2)), seed=3)
+    assert sorted(every.tolist()) == list(range(1, 300, 2))

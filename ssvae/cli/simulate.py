@@ -1,7 +1,9 @@
 """``ssvae simulate``: active learning with the ground truth as the oracle."""
 from __future__ import annotations
 
+import csv
 import time
+from pathlib import Path
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args, dataset_from_config
 from ssvae.errors import SSVAEError
@@ -11,6 +13,10 @@ from ssvae.ranking import QUERY_STRATEGIES
 
 def _int_list(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(",") if x.strip())
+
+
+def config_name(args) -> str:
+    return Path(args.config).stem if args.config else "default"
 
 
 def register(sub) -> None:
@@ -31,6 +37,9 @@ def register(sub) -> None:
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, …)")
     p.add_argument("--seed-list", type=_int_list, default=None, metavar="0,1,…",
                    help="explicit seeds instead of --seeds")
+    p.add_argument("--test-fraction", type=float, default=None, metavar="F",
+                   help="for a data set with ground truth but no test split (class-folder "
+                        "images): hold out this fraction of it, per class, as the test split")
     p.add_argument("--out", default=None, help="output folder (default: artifacts/simulations/<stamp>)")
     p.set_defaults(func=run)
 
@@ -38,10 +47,15 @@ def register(sub) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from ssvae.simulate import SimulationSettings, run_simulation, write_outputs
+    from ssvae.simulate import (COLUMNS, SimulationSettings, hold_out_test, run_simulation,
+                                settings_notes, write_outputs)
 
     cfg = config_from_args(args)
     ds = dataset_from_config(cfg)
+    if args.test_fraction is not None:
+        if ds.has_test:
+            raise SSVAEError(f"data set '{ds.name}' has its own test split; leave out --test-fraction.")
+        ds = hold_out_test(ds, args.test_fraction)
     if args.seeds < 1 and not args.seed_list:
         raise SSVAEError(f"--seeds must be at least 1 (got {args.seeds}).")
     settings = SimulationSettings(
@@ -50,8 +64,6 @@ def run(args) -> int:
         epochs_per_round=args.epochs_per_round, first_epochs=args.first_epochs,
         seeds=args.seed_list or tuple(range(args.seeds)))
     settings.validate(ds)
-    from pathlib import Path
-
     out = Path(args.out) if args.out else artifacts_root() / "simulations" / (
         time.strftime("%Y%m%d-%H%M%S") + f"-{ds.name}")
     bar = tqdm(total=1, unit="round", dynamic_ncols=True)
@@ -61,9 +73,24 @@ def run(args) -> int:
         bar.update(done - bar.n)
         bar.set_postfix_str(text)
 
-    rows = run_simulation(cfg, ds, settings, progress=progress)
-    bar.close()
-    paths = write_outputs(rows, out, f"Active learning on {ds.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    partial = out / "results.partial.csv"
+    t0 = time.perf_counter()
+    with open(partial, "w", newline="") as fh:  # rows as they come: a crash keeps them
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+
+        def on_row(row):
+            writer.writerow(row)
+            fh.flush()
+
+        try:
+            rows = run_simulation(cfg, ds, settings, progress=progress, on_row=on_row)
+        finally:
+            bar.close()
+    notes = settings_notes(settings, cfg, config_name(args), time.perf_counter() - t0)
+    paths = write_outputs(rows, out, f"Active learning on {ds.name}", notes)
+    partial.unlink()
     print(paths["report"].read_text())
     print(f"wrote {paths['csv']}, {paths['html']} and {paths['report']}")
     return 0
