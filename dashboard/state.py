@@ -106,7 +106,6 @@ class AppState:
     training: dict = field(default_factory=dict)
     digest: LabelDigest | None = field(default=None, repr=False)
     _queue_cache: tuple | None = field(default=None, repr=False)
-    _random: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.digest is None:
@@ -159,20 +158,13 @@ class AppState:
         labeled = self.labels.as_array()
         strategy = self.effective_strategy()
         if strategy == "random":
-            # rank(..., "random") reshuffles whenever the set of labeled images changes, which
-            # makes the queue jump after every label; ranking by a fixed random score per image
-            # gives the same uniform order but keeps the rest of the queue in place.
-            out = rank(self._random_scores(), "least_confidence", self.queue_size, labeled)
+            # one fixed random order (the simulation's too): labeling only removes an image
+            out = rank(np.zeros(self.size, np.float32), "random", self.queue_size, labeled)
         else:
             out = rank(self.predictions.scores, strategy, self.queue_size, labeled,
                        diverse=self.diverse, latent=self.predictions.latent)
         self._queue_cache = (key, out)
         return out
-
-    def _random_scores(self) -> np.ndarray:
-        if getattr(self, "_random", None) is None or len(self._random) != self.size:
-            self._random = np.random.default_rng(0).random(self.size).astype(np.float32)
-        return self._random
 
     def record_history(self, t: float | None = None) -> None:
         self.history.append((time.time() if t is None else t, len(self.labels)))
