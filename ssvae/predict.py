@@ -74,22 +74,23 @@ def run_predict(fn, params, images, batch_size: int, key):
     return [np.concatenate([h[j][:c] for (c, _), h in zip(outs, host)]) for j in range(len(host[0]))]
 
 
-def pca_map(latent: np.ndarray, previous: np.ndarray | None = None, max_fit: int = 20_000,
+def pca_map(latent: np.ndarray, previous: np.ndarray | None = None, max_fit: int = 5_000,
             seed: int = 0) -> np.ndarray:
-    """2-D map: the latent itself if 2-D, else its first two principal components, aligned
-    to ``previous`` (same images) by the orthogonal map that best matches it."""
-    z = np.asarray(latent, dtype=np.float64)
+    """2-D map: the latent itself if 2-D, else its first two principal components (fitted on
+    at most ``max_fit`` images, in float32: 60 000 × 256 features take ~0.13 s), aligned to
+    ``previous`` (same images) by the orthogonal map that best matches it."""
+    z = np.asarray(latent, dtype=np.float32)
     if z.shape[1] == 2:
-        proj = z - z.mean(0)
+        proj = (z - z.mean(0)).astype(np.float64)
     else:
         fit = z
         if z.shape[0] > max_fit:
-            fit = z[np.random.default_rng(seed).choice(z.shape[0], max_fit, replace=False)]
-        mu = fit.mean(0)
-        _, _, vt = np.linalg.svd(fit - mu, full_matrices=False)
+            fit = z[np.sort(np.random.default_rng(seed).choice(z.shape[0], max_fit, replace=False))]
+        mu = fit.mean(0, dtype=np.float64).astype(np.float32)
+        _, _, vt = np.linalg.svd((fit - mu).astype(np.float64), full_matrices=False)
         comps = vt[:2].T  # D×2
         comps = comps * np.sign(comps[np.abs(comps).argmax(0), [0, 1]])  # fixed sign convention
-        proj = (z - mu) @ comps
+        proj = ((z - mu) @ comps.astype(np.float32)).astype(np.float64)
     if previous is not None and previous.shape == proj.shape:
         prev = np.asarray(previous, dtype=np.float64)
         prev = prev - prev.mean(0)
