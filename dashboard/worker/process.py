@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
 import traceback
@@ -194,6 +195,9 @@ def _heartbeat(channel: Channel, stop: threading.Event) -> None:
 
 def run_worker(spec: dict[str, Any]) -> None:
     """Entry point of the spawned worker process."""
+    # Ctrl+C in the terminal reaches the whole process group: the app, not the worker, handles
+    # it, by asking the worker to stop (finished epochs are kept) and shut down
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.nice(WORKER_NICENESS)  # labeling in the web process comes first on a busy CPU
     except OSError:
