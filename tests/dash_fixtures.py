@@ -39,3 +39,16 @@ def synthetic_predictions(ds: Dataset, seed: int = 1, latent_dim: int = 8) -> Pr
     recon = (255 - ds.images).astype(np.uint8)
     return Predictions(latent=latent, map2d=map2d.astype(np.float32), probs=probs, recon=recon,
                        scores=scores, meta={"epoch": 3, "num_labels": 0})
+
+
+def wait_until(predicate, timeout: float = 10.0, what: str = "condition", interval: float = 0.1):
+    """Poll ``predicate`` until it returns something truthy (returned), else fail the test."""
+    import time
+
+    end = time.time() + timeout
+    while time.time() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")

@@ -9,7 +9,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions
+from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
 from dashboard.app import create_app
 from dashboard.figures import map_grid
 
@@ -27,16 +27,6 @@ def make_app(tmp_path: Path, with_predictions: bool = True):
         preds.map2d[LONELY] = [-8.0, 8.0]  # top left: in view and clear of the mode bar
         preds.save(ws / "predictions.npz")
     return create_app(ds, tmp_path / "labels.csv", ws)
-
-
-def wait_until(predicate, timeout=10.0, what="condition"):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def rows(app) -> list[str]:

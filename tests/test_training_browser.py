@@ -12,7 +12,8 @@ from dashboard.app import create_app
 from dashboard.worker.service import TrainingService
 from model_fixtures import tiny_npz
 from ssvae.cli.common import dataset_from_config
-from test_dash_browser import press, rows, wait_until
+from dash_fixtures import wait_until
+from test_dash_browser import press, rows
 
 pytestmark = pytest.mark.browser
 

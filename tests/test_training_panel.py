@@ -3,8 +3,6 @@ by itself, Start/Stop go through the dispatcher, curves grow by extendData, a ru
 refreshes the page, and forged settings are refused without touching the worker."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from dashboard.app import create_app
@@ -12,18 +10,13 @@ from dashboard.commands import TRAIN_SETTINGS, StartTraining
 from dashboard.headless import HeadlessPage
 from dashboard.worker.protocol import IDLE
 from dashboard.worker.service import TrainingService
+from dash_fixtures import wait_until
 from model_fixtures import tiny_npz
 from ssvae.cli.common import dataset_from_config
 
 
 def wait_for(predicate, timeout=90.0, what="condition"):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    return wait_until(predicate, timeout, what)
 
 
 @pytest.fixture(scope="module")
