@@ -25,12 +25,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from common import ROOT, percentile, write_result  # noqa: E402
 
 from dashboard.app import create_app  # noqa: E402
 from dashboard.commands import TRAIN_SETTINGS  # noqa: E402
-from dashboard.headless import HeadlessPage  # noqa: E402
+from dashboard.headless import HeadlessPage, wait_until  # noqa: E402
 from dashboard.worker.protocol import Channel  # noqa: E402
 from dashboard.worker.service import TrainingService  # noqa: E402
 from ssvae.cli.common import dataset_from_config  # noqa: E402
@@ -44,16 +43,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout, interval=0.05, what="condition"):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def cold_start(ws: Path, labels: Path, wait_first_model: bool) -> dict:
@@ -74,14 +63,14 @@ def cold_start(ws: Path, labels: Path, wait_first_model: bool) -> dict:
                 return True
             except OSError:
                 return False
-        wait_for(served, 120, 0.05, "the page")
+        wait_until(served, 120, "the page", interval=0.05)
         out["to_page_served_s"] = round(time.time() - t0, 2)
         channel = Channel(ws / "store")
-        wait_for(lambda: channel.state().get("pid") and channel.state().get("status") in
-                 ("idle", "training"), 180, 0.05, "the worker")
+        wait_until(lambda: channel.state().get("pid") and channel.state().get("status") in
+                   ("idle", "training"), 180, "the worker", interval=0.05)
         out["to_worker_ready_s"] = round(time.time() - t0, 2)
         if wait_first_model:
-            runs = wait_for(lambda: channel.runs(), 1800, 0.5, "the first model")
+            runs = wait_until(lambda: channel.runs(), 1800, "the first model", interval=0.5)
             out["first_model_s"] = round(runs[0]["seconds"], 1)
             out["first_model_epochs"] = runs[0]["epochs"]
             out["to_first_map_s"] = round(runs[0]["finished_at"] - t0, 1)
@@ -122,7 +111,7 @@ def retrain(page, app, epochs, label_rng=None, n_labels=0) -> dict:
     assert start.result["ok"], start.result
     during = []
     if n_labels:
-        wait_for(lambda: worker.status().get("status") == "training", 60, what="training")
+        wait_until(lambda: worker.status().get("status") == "training", 60, what="training")
         during = label_actions(page, label_rng, app.ssvae.state.dataset.num_classes, n_labels,
                                while_busy=lambda: worker.status().get("status") == "training")
     # the browser polls the panel once a second; the page is refreshed when the tick's
@@ -168,7 +157,7 @@ def main(argv=None) -> int:
         worker = TrainingService(ws, cfg.model_dump(mode="json"))
         try:
             app = create_app(ds, labels, ws, worker=worker)
-            wait_for(lambda: worker.status().get("status") == "idle", 180, what="the worker")
+            wait_until(lambda: worker.status().get("status") == "idle", 180, what="the worker")
             page = HeadlessPage(app)
             page.load()
             idle = label_actions(page, rng, ds.num_classes, args.labels)

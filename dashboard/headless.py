@@ -155,10 +155,7 @@ class HeadlessPage:
         """One poll of the training panel (its 1 s ``train-tick``), keeping what it stores."""
         dep = self.find("train-tick.n_intervals")
         call = self.post(dep, "train-tick.n_intervals", {"train-tick.n_intervals": 1}, self._states(dep))
-        if call.response:
-            for cid, props in call.response.get("response", {}).items():
-                if cid in self.stores and "data" in props:
-                    self.stores[cid] = props["data"]
+        self._keep_stores(call)
         return call
 
     def render(self) -> list[Call]:
@@ -169,11 +166,15 @@ class HeadlessPage:
             call = self.post(dep, "versions.data", {"versions.data": self.stores["versions"]},
                              self._states(dep))
             calls.append(call)
-            if call.response:
-                for cid, props in call.response.get("response", {}).items():
-                    if cid in self.stores and "data" in props:
-                        self.stores[cid] = props["data"]
+            self._keep_stores(call)
         return calls
+
+    def _keep_stores(self, call: Call) -> None:
+        """Remember the store values a response wrote, as the tab's stores would."""
+        if call.response:
+            for cid, props in call.response.get("response", {}).items():
+                if cid in self.stores and "data" in props:
+                    self.stores[cid] = props["data"]
 
     def _states(self, dep: dict, override: dict | None = None) -> dict:
         out = {}
@@ -183,6 +184,17 @@ class HeadlessPage:
                 out[f"{cid}.data"] = self.stores[cid]
         out.update(override or {})
         return out
+
+
+def wait_until(predicate, timeout: float = 10.0, what: str = "condition", interval: float = 0.1):
+    """Poll ``predicate`` until it returns something truthy, and return that (tests, benchmarks)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _input_id(item) -> str:

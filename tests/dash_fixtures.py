@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dashboard.headless import wait_until  # noqa: F401  (re-exported for the tests)
 from ssvae.data import Dataset
 from ssvae.predictions import Predictions
 from ssvae.ranking import probability_scores
@@ -40,15 +41,3 @@ def synthetic_predictions(ds: Dataset, seed: int = 1, latent_dim: int = 8) -> Pr
     return Predictions(latent=latent, map2d=map2d.astype(np.float32), probs=probs, recon=recon,
                        scores=scores, meta={"epoch": 3, "num_labels": 0})
 
-
-def wait_until(predicate, timeout: float = 10.0, what: str = "condition", interval: float = 0.1):
-    """Poll ``predicate`` until it returns something truthy (returned), else fail the test."""
-    import time
-
-    end = time.time() + timeout
-    while time.time() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")

@@ -10,20 +10,12 @@ import time
 import numpy as np
 import pytest
 
+from dash_fixtures import wait_until
+
 from dashboard.worker.protocol import DEAD, IDLE
 from dashboard.worker.service import TrainingRefused, TrainingService
 from ssvae.config import load_config
 from ssvae.predictions import Predictions
-
-
-def wait_for(predicate, timeout=60.0, interval=0.05, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def wait_run(service, run_id, timeout=120.0):
@@ -31,7 +23,7 @@ def wait_run(service, run_id, timeout=120.0):
     def ended():
         service.status()  # notices a dead worker
         return next((r for r in service.channel.runs() if r["run_id"] == run_id), None)
-    return wait_for(ended, timeout, what=f"run {run_id} to end")
+    return wait_until(ended, timeout, what=f"run {run_id} to end")
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +87,7 @@ def test_second_start_refused_then_stop_keeps_epochs(service, tiny):
     run = service.start_run(labels_of(truth), epochs=5000)
     with pytest.raises(TrainingRefused, match="already"):
         service.start_run(labels_of(truth), epochs=1)
-    wait_for(lambda: len(service.channel.curves(run)) >= 3, 120, what="a few epochs")
+    wait_until(lambda: len(service.channel.curves(run)) >= 3, 120, what="a few epochs")
     service.stop_run()
     summary = wait_run(service, run, 60)
     assert summary["status"] == "stopped" and 1 <= summary["epochs"] < 5000, summary
@@ -115,7 +107,7 @@ def test_second_start_refused_then_stop_keeps_epochs(service, tiny):
 def test_a_failing_run_is_reported_and_the_worker_keeps_serving(service, tiny):
     _, truth = tiny
     service.ensure_worker()
-    wait_for(lambda: service.status()["status"] == IDLE, 120, what="the worker")
+    wait_until(lambda: service.status()["status"] == IDLE, 120, what="the worker")
     # a forged job that bypasses the web side's checks: a Serial outside the data set
     service.channel.submit({"type": "train", "run_id": "forged", "epochs": 1,
                             "labels": [[100000, 1]], "settings": {}})
@@ -133,9 +125,9 @@ def test_sigkill_mid_run_is_reported_and_start_recovers(service, tiny):
     assert wait_run(service, first)["status"] == "finished"
     good = Predictions.load(service.predictions_path)
     run = service.start_run(labels_of(truth), epochs=5000)
-    wait_for(lambda: len(service.channel.curves(run)) >= 2, 60, what="training")
+    wait_until(lambda: len(service.channel.curves(run)) >= 2, 60, what="training")
     os.kill(service._proc.pid, signal.SIGKILL)
-    state = wait_for(lambda: service.status() if service.status()["status"] == DEAD else None,
+    state = wait_until(lambda: service.status() if service.status()["status"] == DEAD else None,
                      30, what="the death to be noticed")
     assert "killed by signal 9" in state["message"] and "labels are safe" in state["message"]
     assert wait_run(service, run, 5)["status"] == "failed"

@@ -139,8 +139,8 @@ def register(app, ctx) -> None:
         else:
             history, accuracy = no_update, no_update
 
-        result = no_update
-        if seen.get("rv") is not None and channel.result_version() != seen.get("rv"):
+        result, result_version = no_update, channel.result_version()
+        if seen.get("rv") is not None and result_version != seen.get("rv"):
             # a run ended: map, queue and stats follow (unless the 2 s tick was first)
             result = ctx.refresh_predictions() or no_update
 
@@ -149,6 +149,6 @@ def register(app, ctx) -> None:
         value, label, text = progress_view(status, events)
         badge, color = BADGE.get(st, (st or "", "secondary"))
         message = (error or {}).get("message") if st in (ERROR, DEAD) or (error and not busy) else None
-        seen_now = {**key, "n": len(events), "runs": len(runs), "rv": channel.result_version()}
+        seen_now = {**key, "n": len(events), "runs": len(runs), "rv": result_version}
         return (badge, color, value, label, busy, busy, text, busy, not busy or st == STOPPING,
                 message, bool(message), figure, extend, history, accuracy, seen_now, result)
