@@ -32,7 +32,7 @@ from dashboard.commands import TRAIN_SETTINGS  # noqa: E402
 from dashboard.headless import HeadlessPage, wait_until  # noqa: E402
 from dashboard.worker.protocol import Channel  # noqa: E402
 from dashboard.worker.service import TrainingService  # noqa: E402
-from ssvae.cli.common import dataset_from_config  # noqa: E402
+from ssvae.workspace import dataset_from_config  # noqa: E402
 from ssvae.config import load_config  # noqa: E402
 
 TARGETS = {"label_p95_during_training_ms": 100, "second_retrain_first_step_s": 1.0,

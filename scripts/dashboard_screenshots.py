@@ -26,7 +26,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from dashboard.app import create_app  # noqa: E402
 from dashboard.worker.service import TrainingService  # noqa: E402
-from ssvae.cli.common import dataset_from_config  # noqa: E402
+from ssvae.workspace import dataset_from_config  # noqa: E402
 from ssvae.config import load_config  # noqa: E402
 
 

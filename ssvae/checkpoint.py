@@ -40,30 +40,32 @@ def dataset_fingerprint(dataset) -> dict:
             "content": h}
 
 
-def save_checkpoint(trainer, path) -> Path:
+def save_checkpoint(snapshot, dataset, path) -> Path:
+    """Write ``snapshot`` (a :class:`ssvae.core.Snapshot` of a model trained on ``dataset``)
+    to ``path`` atomically."""
     import flax
 
     path = Path(path)
     meta = {
         "format": FORMAT,
         "created": time.time(),
-        "config": trainer.config.model_dump(mode="json"),
-        "dataset": dataset_fingerprint(trainer.dataset),
-        "epoch": int(trainer.epoch),
-        "step": int(trainer.state.step),
-        "history": trainer.history,
-        "labels_fingerprint": trainer.labels_fingerprint,
-        "num_labels": int(trainer.num_labels),
+        "config": snapshot.config.model_dump(mode="json"),
+        "dataset": dataset_fingerprint(dataset),
+        "epoch": int(snapshot.epoch),
+        "step": int(snapshot.state.step),
+        "history": snapshot.history,
+        "labels_fingerprint": snapshot.labels_fingerprint,
+        "num_labels": int(snapshot.num_labels),
         "versions": {"jax": jax.__version__, "flax": flax.__version__},
     }
     payload = {
         "format": FORMAT,
         "meta": json.dumps(meta, allow_nan=True),
-        "state": jax.device_get(serialization.to_state_dict(trainer.state)),
-        "key": np.asarray(jax.device_get(trainer.key)),
-        "val_idx": np.asarray(trainer.val_idx, dtype=np.int64),
-        "last_map": (np.asarray(trainer.last_map, dtype=np.float32) if trainer.last_map is not None
-                     else np.zeros((0, 2), np.float32)),
+        "state": jax.device_get(serialization.to_state_dict(snapshot.state)),
+        "key": np.asarray(jax.device_get(snapshot.key)),
+        "val_idx": np.asarray(snapshot.val_idx, dtype=np.int64),
+        "last_map": (np.asarray(snapshot.last_map, dtype=np.float32)
+                     if snapshot.last_map is not None else np.zeros((0, 2), np.float32)),
     }
     atomic_write_bytes(path, serialization.msgpack_serialize(payload))
     return path
@@ -115,12 +117,12 @@ def check_dataset(meta: dict, dataset, where) -> None:
 
 
 def load_checkpoint(path, dataset, config=None):
-    """A :class:`ssvae.train.Trainer` restored exactly from ``path``.
+    """The :class:`ssvae.core.Snapshot` stored at ``path``, checked against ``dataset``.
 
     ``config`` (optional) may change training settings (its ``train`` section is used), but
     its ``model`` section and seed must match the checkpoint's."""
+    from ssvae import core
     from ssvae.config import config_from_dict
-    from ssvae.train import Trainer
 
     meta, payload = read_checkpoint(path)
     check_dataset(meta, dataset, path)
@@ -137,8 +139,9 @@ def load_checkpoint(path, dataset, config=None):
             raise CheckpointError(f"{path}: was trained with train.seed={saved.train.seed}, but the "
                                   f"config asks for train.seed={config.train.seed}.")
         cfg = config
-    trainer = Trainer(cfg, dataset)
-    target = serialization.to_state_dict(trainer.state)
+    template = core.new_snapshot(cfg, dataset.name, dataset.size, dataset.image_shape,
+                                 dataset.num_classes)
+    target = serialization.to_state_dict(template.state)
     got = payload["state"]
     t_leaves, t_tree = jax.tree_util.tree_flatten(target)
     try:
@@ -148,16 +151,14 @@ def load_checkpoint(path, dataset, config=None):
     if g_tree != t_tree or any(np.shape(a) != np.shape(b) for a, b in zip(t_leaves, g_leaves)):
         raise CheckpointError(f"{path}: its parameters do not fit the model built from its "
                               "config (written by another version?).")
-    trainer.state = serialization.from_state_dict(trainer.state, jax.device_put(got))
-    trainer.key = jax.device_put(np.asarray(payload["key"]))
-    trainer.val_idx = np.asarray(payload["val_idx"], dtype=np.int64)
     last_map = np.asarray(payload["last_map"])
-    trainer.last_map = last_map if last_map.shape[0] == dataset.size else None
-    trainer.epoch = int(meta["epoch"])
-    trainer.history = list(meta["history"])
-    trainer.labels_fingerprint = meta["labels_fingerprint"]
-    trainer.num_labels = int(meta["num_labels"])
-    return trainer
+    return template.replace(
+        state=serialization.from_state_dict(template.state, jax.device_put(got)),
+        key=jax.device_put(np.asarray(payload["key"])),
+        val_idx=np.asarray(payload["val_idx"], dtype=np.int64),
+        last_map=last_map if last_map.shape[0] == dataset.size else None,
+        epoch=int(meta["epoch"]), history=list(meta["history"]),
+        labels_fingerprint=meta["labels_fingerprint"], num_labels=int(meta["num_labels"]))
 
 
 def checkpoint_meta(path) -> dict:

@@ -1,6 +1,6 @@
 """Batched, jitted predictions over a whole data set, and the 2-D map for display.
 
-``predict_trainer`` runs the encoder, classifier and decoder over every image in fixed-size
+``predict`` runs the encoder, classifier and decoder over every image in fixed-size
 batches (one compile, the last batch padded) and returns a :class:`ssvae.predictions.Predictions`
 with the latent mean, the 2-D map, class probabilities, uint8 reconstructions and all
 uncertainty scores (entropy, margin, least confidence from the probabilities; BALD from
@@ -17,61 +17,11 @@ Procrustes) onto the previous one so that a retrain does not flip or spin the pi
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from ssvae.models import SSVAE, to_float
+from ssvae import core
 from ssvae.predictions import Predictions
 from ssvae.ranking import probability_scores
-
-
-def make_predict_fn(model: SSVAE, mc_samples: int):
-    def fn(params, images, key):
-        variables = {"params": params}
-        m = model.bind(variables)
-        x = to_float(images)
-        mean, logvar = m.encode(x)
-        h = m.classifier_features(x, mean)
-        logits = m.classifier_head(h, True)
-        probs = jax.nn.softmax(logits)
-        y = jax.nn.one_hot(logits.argmax(-1), model.num_classes, dtype=mean.dtype)
-        recon = jax.nn.sigmoid(m.decode(mean, y))
-        recon = jnp.round(recon * 255.0).astype(jnp.uint8)
-        if model.classifier_input == "latent":
-            keys = jax.random.split(key, mc_samples)
-            def one(k):
-                z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(k, mean.shape)
-                return jax.nn.softmax(m.classify(x, z, True))
-            mc = jax.vmap(one)(keys)
-        elif model.classifier_dropout > 0:
-            # S sampled networks: one dropout mask per sample, shared by every image, as in
-            # MC-dropout BALD (and S×width random numbers instead of S×N×width)
-            keep = 1.0 - model.classifier_dropout
-            masks = jax.random.bernoulli(key, keep, (mc_samples, h.shape[-1])).astype(h.dtype) / keep
-            mc = jax.nn.softmax(jax.vmap(lambda mk: m.classifier_head_masked(h, mk))(masks))
-        else:
-            mc = probs[None]
-        pm = mc.mean(0)
-        h_mean = -jnp.sum(pm * jnp.log(jnp.clip(pm, 1e-12)), -1)
-        mean_h = -jnp.sum(mc * jnp.log(jnp.clip(mc, 1e-12)), -1).mean(0)
-        bald = jnp.maximum(h_mean - mean_h, 0.0)
-        return mean, probs, recon, bald, h
-
-    return jax.jit(fn)
-
-
-def run_predict(fn, params, images, batch_size: int, key):
-    """Apply ``fn`` over device-resident ``images`` in fixed-size batches; numpy results."""
-    n = images.shape[0]
-    outs = []
-    for s in range(0, n, batch_size):
-        e = min(n, s + batch_size)
-        x = images[s:e]
-        if e - s < batch_size:
-            x = jnp.concatenate([x, jnp.zeros((batch_size - (e - s),) + x.shape[1:], x.dtype)])
-        outs.append((e - s, fn(params, x, jax.random.fold_in(key, s))))
-    host = jax.device_get([o for _, o in outs])
-    return [np.concatenate([h[j][:c] for (c, _), h in zip(outs, host)]) for j in range(len(host[0]))]
 
 
 def pca_map(latent: np.ndarray, previous: np.ndarray | None = None, max_fit: int = 5_000,
@@ -99,28 +49,26 @@ def pca_map(latent: np.ndarray, previous: np.ndarray | None = None, max_fit: int
     return proj.astype(np.float32)
 
 
-def predict_trainer(trainer, previous: Predictions | None = None) -> Predictions:
-    model, t = trainer.model, trainer.config.train
-    from ssvae.train import _JIT_CACHE
-
-    key = ("predict", model, t.mc_samples)
-    if key not in _JIT_CACHE:
-        _JIT_CACHE[key] = make_predict_fn(model, t.mc_samples)
-    fn = _JIT_CACHE[key]
-    bs = min(t.eval_batch_size, max(16, trainer.dataset.size))
-    latent, probs, recon, bald, features = run_predict(fn, trainer.eval_params, trainer._images,
-                                                       bs, jax.random.fold_in(trainer.key, 0xBA1D))
-    prev_map = previous.map2d if previous is not None else trainer.last_map
+def predict(snapshot: core.Snapshot, images, dataset_name: str,
+            previous: Predictions | None = None, test_accuracy: float | None = None) -> Predictions:
+    """Predictions of ``snapshot``'s model over ``images`` (the whole pool, device-resident or
+    numpy). The map is aligned with ``previous``'s (or the snapshot's last map) and becomes the
+    snapshot's ``last_map``."""
+    t = snapshot.config.train
+    model, params = snapshot.model, snapshot.eval_params
+    bs = min(t.eval_batch_size, max(16, images.shape[0]))
+    latent, probs, recon, bald, features = core.batched(
+        lambda x, k: core.predict_batch(params, x, k, model=model, mc_samples=t.mc_samples),
+        images, bs, jax.random.fold_in(snapshot.key, 0xBA1D))
+    prev_map = previous.map2d if previous is not None else snapshot.last_map
     map2d = pca_map(latent if latent.shape[1] == 2 else features, prev_map, seed=t.seed)
-    trainer.last_map = map2d
+    snapshot.last_map = map2d
     scores = probability_scores(probs)
     scores["bald"] = bald.astype(np.float32)
-    meta = {"epoch": trainer.epoch, "step": int(trainer.state.step),
-            "labels_fingerprint": trainer.labels_fingerprint, "num_labels": trainer.num_labels,
-            "dataset": trainer.dataset.name}
-    if trainer._test is not None:
-        last = trainer.history[-1] if trainer.history else {}
-        meta["test_accuracy"] = (last["test_accuracy"] if last.get("epoch") == trainer.epoch
-                                 and "test_accuracy" in last else trainer.test_accuracy())
+    meta = {"epoch": snapshot.epoch, "step": int(snapshot.state.step),
+            "labels_fingerprint": snapshot.labels_fingerprint, "num_labels": snapshot.num_labels,
+            "dataset": dataset_name}
+    if test_accuracy is not None:
+        meta["test_accuracy"] = float(test_accuracy)
     return Predictions(latent=latent.astype(np.float32), map2d=map2d,
                        probs=probs.astype(np.float32), recon=recon, scores=scores, meta=meta)

@@ -9,7 +9,7 @@ from ssvae.cli import main
 def test_dashboard_starts_on_bundled_mnist_without_serving(tmp_path, monkeypatch, capsys):
     import dash
 
-    import ssvae.cli.dashboard as cli_dashboard
+    import dashboard.cli as cli_dashboard
 
     monkeypatch.setenv("SSVAE_ARTIFACTS", str(tmp_path / "artifacts"))
     monkeypatch.delenv("DISPLAY", raising=False)

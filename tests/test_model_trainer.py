@@ -1,4 +1,6 @@
 """The incremental trainer: learning, determinism, resume, stop, no recompile, checkpoints."""
+import contextlib
+
 import jax
 import numpy as np
 import pytest
@@ -12,6 +14,22 @@ from ssvae.train import Trainer
 @pytest.fixture(scope="module")
 def ds():
     return tiny_dataset()
+
+
+@contextlib.contextmanager
+def count_compiles():
+    """The names of the jitted functions JAX traces for compilation inside the block."""
+    seen: list[str] = []
+
+    def listener(event, duration, **kw):
+        if event.startswith("/jax/core/compile/jaxpr_trace"):
+            seen.append(kw.get("fun_name", event))
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        yield seen
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
 
 
 def leaves(tr):
@@ -59,13 +77,13 @@ def test_resume_equals_uninterrupted_and_no_recompile(ds, tmp_path):
     resumed.train_epochs(1, labels)
     same_state(resumed, whole)
     assert resumed.history[-1]["loss"] == pytest.approx(whole.history[-1]["loss"], rel=1e-6)
-    # a second call (more labels, other loss weight and learning rate) reuses the compiled step
-    step_fn = whole._fn("step")
-    compiled = step_fn._cache_size()  # shared by all trainers of this architecture in the process
+    # a second call (more labels, other loss weight and learning rate) compiles nothing new
     whole.configure({"classification_weight": 10.0, "learning_rate": 1e-4})
     more = {**labels, 5: int(ds.truth[5]), 7: int(ds.truth[7])}
-    whole.train_epochs(1, more)
-    assert whole._fn("step") is step_fn and step_fn._cache_size() == compiled
+    with count_compiles() as compiled:
+        whole.train_epochs(1, more)
+        Trainer(tiny_config(), ds).train_epochs(1, labels)  # nor does a new trainer
+    assert compiled == []
     assert whole.num_labels == len(more)
 
 

@@ -11,7 +11,7 @@ import pytest
 from dashboard.app import create_app
 from dashboard.worker.service import TrainingService
 from model_fixtures import tiny_npz
-from ssvae.cli.common import dataset_from_config
+from ssvae.workspace import dataset_from_config
 from dash_fixtures import wait_until
 from test_dash_browser import press, rows
 

@@ -12,7 +12,7 @@ from dashboard.worker.protocol import IDLE
 from dashboard.worker.service import TrainingService
 from dash_fixtures import wait_until
 from model_fixtures import tiny_npz
-from ssvae.cli.common import dataset_from_config
+from ssvae.workspace import dataset_from_config
 
 
 def wait_for(predicate, timeout=90.0, what="condition"):

@@ -34,7 +34,7 @@ class Worker:
     """Holds the warm model between runs and serves jobs from the channel."""
 
     def __init__(self, spec: dict[str, Any]):
-        from ssvae.cli.common import dataset_from_config
+        from ssvae.workspace import dataset_from_config
         from ssvae.config import config_from_dict
 
         self.spec = spec
@@ -55,16 +55,19 @@ class Worker:
         return self.workspace / PREDICTIONS
 
     def load_model(self) -> str:
-        """The newest good checkpoint if it fits, else a fresh model. Returns what happened."""
-        from ssvae.errors import CheckpointError
+        """The newest good checkpoint (or an older good one kept beside it) if one fits, else a
+        fresh model. Returns what happened."""
+        from ssvae.pipeline import resume
         from ssvae.train import Trainer
 
-        if self.checkpoint_path.exists():
-            try:
-                self.trainer = Trainer.from_checkpoint(self.checkpoint_path, self.dataset)
-                return f"resumed from {self.checkpoint_path}"
-            except CheckpointError as exc:
-                self.channel.publish_error(f"{exc} A new model was started instead.")
+        trainer, used, problems = resume(self.checkpoint_path, self.dataset)
+        if trainer is not None:
+            self.trainer = trainer
+            if problems:
+                self.channel.publish_error(f"{problems[0]} An older good checkpoint was used.")
+            return f"resumed from {used}"
+        if problems:
+            self.channel.publish_error(f"{problems[0]} A new model was started instead.")
         self.trainer = Trainer(self.config, self.dataset)
         return "started a new model"
 
@@ -128,17 +131,19 @@ class Worker:
 
         summary: dict[str, Any] = {"run_id": run_id, "labels": len(labels), "started_at": t0,
                                    "epochs_requested": epochs, "settings": job.get("settings", {})}
+        from ssvae.pipeline import train_and_publish
+
         try:
             self.apply_settings(job.get("settings") or {})
-            result = self.trainer.train_epochs(epochs, labels, on_progress=on_progress,
-                                               should_stop=should_stop)
+            outcome = train_and_publish(self.trainer, epochs, labels,
+                                        checkpoint=self.checkpoint_path,
+                                        predictions=self.predictions_path,
+                                        previous=self.previous_predictions(),
+                                        on_progress=on_progress, should_stop=should_stop)
+            result = outcome.result
             history = result["history"]
             trained_at = time.time()
-            changed = bool(history)  # stopped before a whole epoch: the model did not change
-            if changed:
-                self.trainer.save_checkpoint(self.checkpoint_path)
-                preds = self.trainer.predict(previous=self.previous_predictions())
-                preds.save(self.predictions_path)
+            changed = outcome.changed  # stopped before a whole epoch: the model did not change
             final = history[-1] if history else {}
             status = ("stopped" if result["stopped"] else
                       "early-stopped" if result.get("early_stopped") else "finished")
@@ -154,7 +159,10 @@ class Worker:
                                    message=f"run {summary['status']} after {len(history)} epochs")
         except Exception as exc:  # training failed: report, keep the worker and the last good model
             log.exception("training run %s failed", run_id)
-            message = f"training run failed: {type(exc).__name__}: {exc}"
+            from ssvae.errors import SSVAEError
+
+            message = (f"training run failed: {exc}" if isinstance(exc, SSVAEError)
+                       else f"training run failed: {type(exc).__name__}: {exc}")
             summary.update(status="failed", seconds=time.time() - t0, error=message,
                            finished_at=time.time())
             self.channel.publish_error(message, run_id)

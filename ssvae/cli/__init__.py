@@ -10,11 +10,15 @@ import sys
 
 from ssvae.errors import SSVAEError
 
-COMMAND_MODULES = ("data", "labels", "train", "rank", "simulate", "compare", "dashboard")
+COMMAND_MODULES = ("data", "labels", "train", "rank", "simulate", "compare")
+# Other packages add sub-commands through this entry-point group (the web app adds
+# `ssvae dashboard`), so the library never imports them.
+PLUGIN_GROUP = "ssvae.commands"
 
 
 def build_parser() -> argparse.ArgumentParser:
     import importlib
+    from importlib.metadata import entry_points
 
     parser = argparse.ArgumentParser(
         prog="ssvae",
@@ -23,6 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"ssvae.cli.{name}").register(sub)
+    for ep in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        if ep.name in sub.choices:  # a built-in command keeps its name
+            continue
+        try:
+            register = ep.load()
+        except ImportError as exc:  # a plugin that cannot load must not take the CLI down
+            print(f"ssvae: warning: command '{ep.name}' is unavailable ({exc}).", file=sys.stderr)
+            continue
+        register(sub)
     return parser
 
 

@@ -1,12 +1,11 @@
-"""Options and set-up shared by the sub-commands: config, data set, label store."""
+"""Options shared by the sub-commands and the config they build (the data set, labels file and
+store it opens are :mod:`ssvae.workspace`'s)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ssvae.config import Config, load_config
-from ssvae.data import SOURCES, Dataset, load_dataset
-from ssvae.labels import LabelStore
+from ssvae.data import SOURCES
 
 
 def add_config_arg(p: argparse.ArgumentParser) -> None:
@@ -32,16 +31,3 @@ def config_from_args(args: argparse.Namespace, **extra) -> Config:
         overrides["data.classes"] = [c.strip() for c in classes.split(",") if c.strip()]
     overrides.update(extra)
     return load_config(getattr(args, "config", None), overrides)
-
-
-def dataset_from_config(cfg: Config) -> Dataset:
-    d = cfg.data
-    return load_dataset(d.dataset, image_size=tuple(d.image_size), color=d.color, classes=d.classes)
-
-
-def labels_path(cfg: Config, dataset: Dataset) -> Path:
-    return Path(cfg.data.labels) if cfg.data.labels else dataset.default_labels_path
-
-
-def open_store(cfg: Config, dataset: Dataset) -> LabelStore:
-    return LabelStore.for_dataset(dataset, labels_path(cfg, dataset))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ssvae.cli.common import add_data_args, dataset_from_config
+from ssvae.cli.common import add_data_args
+from ssvae.workspace import dataset_from_config
 from ssvae.config import load_config
 from ssvae.errors import SSVAEError
 from ssvae.labels import LabelStore

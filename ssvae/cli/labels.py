@@ -1,7 +1,8 @@
 """``ssvae labels import|export|stats``."""
 from __future__ import annotations
 
-from ssvae.cli.common import add_config_arg, add_data_args, config_from_args, dataset_from_config, open_store
+from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
+from ssvae.workspace import dataset_from_config, open_store
 
 
 def register(sub) -> None:

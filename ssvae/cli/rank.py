@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ssvae.cli.common import add_config_arg, add_data_args, config_from_args, dataset_from_config, open_store
+from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
+from ssvae.workspace import dataset_from_config, open_store
 from ssvae.errors import CheckpointError, SSVAEError
 from ssvae.ranking import STRATEGIES, rank
 

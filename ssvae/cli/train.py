@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from ssvae.cli.common import add_config_arg, add_data_args, config_from_args, dataset_from_config, open_store
+from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
+from ssvae.workspace import dataset_from_config, open_store
 from ssvae.errors import CheckpointError
 from ssvae.paths import artifacts_root
 
@@ -89,7 +90,8 @@ def run_train(args) -> int:
 
     from tqdm import tqdm
 
-    from ssvae.train import Trainer  # JAX from here on
+    from ssvae.pipeline import train_and_publish  # JAX from here on
+    from ssvae.train import Trainer
 
     t0 = time.perf_counter()
     trainer = Trainer.from_checkpoint(resume, ds, cfg) if resume else Trainer(cfg, ds)
@@ -131,14 +133,6 @@ def run_train(args) -> int:
         bar.set_postfix(post, refresh=False)
         bar.set_description(f"epoch {min(ev['run_epoch'] + (ev['event'] == 'epoch'), n)}/{n}")
 
-    old = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        result = trainer.train_epochs(n, labels, on_progress=on_progress,
-                                      should_stop=lambda: interrupted["flag"])
-    finally:
-        signal.signal(signal.SIGINT, old)
-        bar.close()
-    trainer.save_checkpoint(run_dir / CHECKPOINT)
     previous = None
     if resume is not None and (resume.parent / PREDICTIONS).is_file():
         from ssvae.predictions import Predictions
@@ -147,9 +141,20 @@ def run_train(args) -> int:
             previous = Predictions.load(resume.parent / PREDICTIONS)
         except CheckpointError:
             previous = None
-    preds = trainer.predict(previous=previous)
-    preds.meta["config"] = name
-    preds.save(run_dir / PREDICTIONS)
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        outcome = train_and_publish(trainer, n, labels, checkpoint=run_dir / CHECKPOINT,
+                                    predictions=run_dir / PREDICTIONS, previous=previous,
+                                    on_progress=on_progress,
+                                    should_stop=lambda: interrupted["flag"], keep=1,
+                                    meta={"config": name})
+    finally:
+        signal.signal(signal.SIGINT, old)
+        bar.close()
+    result, preds = outcome.result, outcome.predictions
+    if preds is None:
+        print("stopped before the first epoch ended: nothing was trained or written")
+        return 130
     report = write_run_report(run_dir, trainer=trainer, preds=preds, dataset=ds, config_name=name,
                               seconds=result["seconds"], stopped=result["stopped"])
     last = trainer.history[-1] if trainer.history else {}

@@ -1,7 +1,9 @@
-"""``ssvae dashboard``: open the labeling workspace in the browser."""
+"""``ssvae dashboard``: open the labeling workspace in the browser (added to the ``ssvae``
+command through the ``ssvae.commands`` entry point, so the library never imports the app)."""
 from __future__ import annotations
 
-from ssvae.cli.common import add_config_arg, add_data_args, config_from_args, dataset_from_config, labels_path
+from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
+from ssvae.workspace import dataset_from_config, labels_path
 
 
 def register(sub) -> None:
