@@ -66,7 +66,8 @@ def epoch_ratio(config: str, rounds: int) -> dict:
     from ssvae.config import load_config
     from ssvae.data import load_dataset
     from ssvae.objective import HYPER_KEYS, loss_fn
-    from ssvae.train import Trainer, hyper_of, make_optimizer, static_of
+    from ssvae.core import hyper_of, make_optimizer, static_of
+    from ssvae.train import Trainer
 
     ds = load_dataset("mnist")
     cfg = load_config(config)
