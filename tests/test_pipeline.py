@@ -1,0 +1,70 @@
+"""ssvae.pipeline: one training run from start to finish, and what it refuses to write."""
+import jax
+import numpy as np
+import pytest
+
+from model_fixtures import some_labels, tiny_config, tiny_dataset
+from ssvae.pipeline import DivergedError, backups, resume, train_and_publish
+from ssvae.predictions import Predictions
+from ssvae.train import Trainer
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return tiny_dataset()
+
+
+def leaves(tr):
+    return [np.asarray(x) for x in jax.tree_util.tree_leaves(tr.state)]
+
+
+def test_a_run_writes_checkpoint_then_predictions_and_keeps_older_checkpoints(ds, tmp_path):
+    ck, pr = tmp_path / "checkpoint", tmp_path / "predictions.npz"
+    tr = Trainer(tiny_config(), ds)
+    labels = some_labels(ds)
+    for run in range(4):
+        out = train_and_publish(tr, 1, labels, checkpoint=ck, predictions=pr, keep=3,
+                                meta={"run": run})
+        assert out.changed and out.predictions is not None
+    assert [p.name for p in backups(ck)] == ["checkpoint.1", "checkpoint.2"]  # keep=3 in all
+    saved = Predictions.load(pr)
+    assert saved.meta["epoch"] == 4 and saved.meta["run"] == 3
+    assert Trainer.from_checkpoint(ck, ds).epoch == 4
+    assert Trainer.from_checkpoint(backups(ck)[0], ds).epoch == 3
+
+
+def test_a_diverging_run_is_rolled_back_and_writes_nothing(ds, tmp_path):
+    ck, pr = tmp_path / "checkpoint", tmp_path / "predictions.npz"
+    tr = Trainer(tiny_config(), ds)
+    labels = some_labels(ds)
+    train_and_publish(tr, 1, labels, checkpoint=ck, predictions=pr)
+    before = leaves(tr)
+    files = ck.read_bytes(), pr.read_bytes()
+    tr.configure({"classification_weight": 1e38, "unlabeled_weight": 1e38, "learning_rate": 1.0})
+    with pytest.raises(DivergedError, match=r"diverged at epoch 2: the loss became NaN"):
+        train_and_publish(tr, 2, labels, checkpoint=ck, predictions=pr)
+    assert tr.epoch == 1 and len(tr.history) == 1
+    for a, b in zip(before, leaves(tr)):
+        np.testing.assert_array_equal(a, b)
+    assert (ck.read_bytes(), pr.read_bytes()) == files and backups(ck) == []
+    tr.configure({"classification_weight": 50.0, "unlabeled_weight": 1.0, "learning_rate": 3e-3})
+    assert train_and_publish(tr, 1, labels, checkpoint=ck, predictions=pr).changed  # still trains
+
+
+def test_a_run_stopped_before_its_first_epoch_writes_nothing(ds, tmp_path):
+    ck = tmp_path / "checkpoint"
+    tr = Trainer(tiny_config(), ds)
+    out = train_and_publish(tr, 3, some_labels(ds), checkpoint=ck, should_stop=lambda: True)
+    assert not out.changed and out.predictions is None and not ck.exists() and tr.epoch == 0
+
+
+def test_resume_falls_back_to_an_older_good_checkpoint(ds, tmp_path):
+    ck = tmp_path / "checkpoint"
+    tr = Trainer(tiny_config(), ds)
+    for _ in range(2):
+        train_and_publish(tr, 1, some_labels(ds), checkpoint=ck, predict=False)
+    ck.write_bytes(b"torn")
+    got, used, problems = resume(ck, ds)
+    assert used == backups(ck)[0] and got.epoch == 1
+    assert len(problems) == 1 and "is not a readable SSVAE checkpoint" in problems[0]
+    assert resume(tmp_path / "none", ds) == (None, None, [])
