@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # pydantic is not needed to train (e.g. on a bare GPU host)
     from ssvae.config import Config
 
 ProgressFn = Callable[[dict], None]
+# steps dispatched ahead of the one that has finished: enough to keep the device busy, few
+# enough that should_stop() is polled at most this many steps before it takes effect
+IN_FLIGHT = 2
 
 
 def labels_to_array(labels, num_items: int, num_classes: int) -> np.ndarray:
@@ -179,6 +182,8 @@ class Trainer:
                 state, metrics = core.train_step(state, self._images, labels_dev, u_dev, l_dev, i,
                                                  lmask, snap.key, hp, **static)
                 chunk.append(metrics)
+                if len(chunk) > IN_FLIGHT:  # keep at most IN_FLIGHT steps queued, so a stop
+                    jax.block_until_ready(chunk[-1 - IN_FLIGHT])  # acts within a step or two
                 if on_progress is not None and (i + 1) % t.progress_every == 0 and i + 1 < steps:
                     m = _mean_metrics(chunk)
                     all_metrics.append((len(chunk), m))
