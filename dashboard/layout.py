@@ -111,7 +111,10 @@ def map_card(state: AppState) -> dbc.Card:
                            "whole data set and the queue offers the images the model is least sure "
                            "about.", className="text-muted mb-0"),
                 ], id="map-placeholder", className="map-placeholder d-none"),
-            ], className="map-wrap"),
+            # the waiting class goes on this wrapper, never on the dcc.Graph: the graph
+            # re-renders only when its id or style changes, so a new className on it would
+            # stay unapplied until a reload (the blank map of issue 10)
+            ], id="map-wrap", className="map-wrap"),
             html.Div(id="map-legend", className="map-legend"),
         ], class_name="p-2"),
     ], class_name="shadow-sm map-card")

@@ -39,7 +39,7 @@ def register(app, ctx) -> None:
 
     @app.callback(Output("map", "figure"), Output("seen-map", "data"),
                   Output("map-legend", "children"), Output("map-placeholder", "className"),
-                  Output("map", "className"), Output("map-caption", "children"),
+                  Output("map-wrap", "className"), Output("map-caption", "children"),
                   Output("color-by-wrap", "className"),
                   Input("versions", "data"), State("seen-map", "data"))
     def render_map(_versions, seen):
@@ -49,7 +49,7 @@ def register(app, ctx) -> None:
             if state.predictions is None:
                 if moved is not None and "predictions" not in moved:
                     raise PreventUpdate
-                return (empty_figure(""), seen_now, [], "map-placeholder", "map-graph map-waiting",
+                return (empty_figure(""), seen_now, [], "map-placeholder", "map-wrap map-waiting",
                         "no model yet", "d-none")
             caption = f"{state.size:,} images · {len(state.labels):,} labeled"
             meta = state.predictions.meta or {}
@@ -57,7 +57,7 @@ def register(app, ctx) -> None:
                 caption += f" · model after epoch {meta['epoch']}"
             if moved is None or "predictions" in moved:
                 return (map_figure(state), seen_now, legend(state), "map-placeholder d-none",
-                        "map-graph", caption, "")
+                        "map-wrap", caption, "")
             patch = Patch()
             if "color" in moved:
                 patch["data"][0]["marker"] = main_marker(state)

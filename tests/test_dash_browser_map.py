@@ -1,0 +1,54 @@
+"""The latent map in headless Chromium, checked by what a person sees: the pixels of the map's
+element. A first predictions snapshot that arrives while the tab is open must turn the
+placeholder into a drawn map in that tab, without a reload."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
+from dashboard.app import create_app
+from test_dash_browser import N, rows
+
+pytestmark = pytest.mark.browser
+#: pixels that must differ from the panel's background before the map counts as drawn; 300
+#: points of 4 px draw a few thousand, a blank or hidden map none
+MIN_INK = 400
+
+
+def map_ink(dash_duo) -> int:
+    """How many pixels of the map's element differ clearly from its most common colour (the
+    background), from a screenshot of the element: what the user sees, not figure data."""
+    el = dash_duo.find_element("#map")
+    png = Image.open(io.BytesIO(el.screenshot_as_png)).convert("RGB")
+    px = np.asarray(png, dtype=np.int16).reshape(-1, 3)
+    colors, counts = np.unique(px, axis=0, return_counts=True)
+    background = colors[counts.argmax()]
+    return int((np.abs(px - background).sum(axis=1) > 40).sum())
+
+
+def graph_ready(dash_duo) -> bool:
+    """The graph component has mounted and plotted (its async bundle is loaded)."""
+    return bool(dash_duo.driver.execute_script(
+        "const gd=document.querySelector('#map .js-plotly-plot'); return !!(gd && gd._fullLayout);"))
+
+
+def test_first_snapshot_draws_the_map_in_the_open_tab(dash_duo, tmp_path):
+    ds = synthetic_dataset(n=N, root=tmp_path / "data")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    app = create_app(ds, tmp_path / "labels.csv", ws)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_contains_text("#map-placeholder", "after the first training", timeout=10)
+    wait_until(lambda: graph_ready(dash_duo), what="the map graph to mount")
+    assert dash_duo.find_element("#map-placeholder").is_displayed()
+    # the first model arrives while this tab is open
+    synthetic_predictions(ds).save(ws / "predictions.npz")
+    dash_duo.wait_for_contains_text("#map-caption", "model after epoch", timeout=15)
+    wait_until(lambda: not dash_duo.find_element("#map-placeholder").is_displayed(),
+               what="the placeholder to go")
+    wait_until(lambda: map_ink(dash_duo) >= MIN_INK, timeout=15, what="points drawn on the map")
