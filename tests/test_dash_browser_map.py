@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from selenium.webdriver.common.action_chains import ActionChains
 
 from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
 from dashboard.app import create_app
@@ -52,3 +53,37 @@ def test_first_snapshot_draws_the_map_in_the_open_tab(dash_duo, tmp_path):
     wait_until(lambda: not dash_duo.find_element("#map-placeholder").is_displayed(),
                what="the placeholder to go")
     wait_until(lambda: map_ink(dash_duo) >= MIN_INK, timeout=15, what="points drawn on the map")
+
+
+def test_lasso_a_cluster_and_label_it(dash_duo, tmp_path):
+    from dashboard.figures import map_grid
+    from test_dash_browser import make_app, point_position, wait_for_map
+
+    app = make_app(tmp_path)
+    dash_duo.start_server(app)
+    wait_for_map(dash_duo)
+    driver = dash_duo.driver
+    driver.find_element("css selector", '#map .modebar-btn[data-val="lasso"]').click()
+    state = app.ssvae.state
+    grid = map_grid(state).astype(float)
+    truth = state.dataset.truth
+    center = grid[truth == 0].mean(axis=0)  # the class-0 cluster of the synthetic ring
+    radius = 0.12 * 65535
+    angles = np.linspace(0, 2 * np.pi, 17)
+    ring = [point_position(driver, center[0] + radius * np.cos(a), center[1] + radius * np.sin(a))
+            for a in angles]
+    chain = ActionChains(driver).move_to_location(int(ring[0][0]), int(ring[0][1])).click_and_hold()
+    for x, y in ring[1:]:
+        chain = chain.move_to_location(int(x), int(y)).pause(0.05)
+    chain.release().perform()
+
+    def within(r):
+        return set(np.flatnonzero(np.hypot(*(grid - center).T) < r).tolist())
+    batch = wait_until(lambda: set(state.batch), what="the lasso selection")
+    # the 16-gon lies between 0.98 r and r; a pixel or two of rounding at the edge
+    assert within(0.97 * radius - 400) <= batch <= within(radius + 400) and len(batch) >= 10
+    dash_duo.wait_for_contains_text("#batch-count", f"{len(batch)} selected", timeout=10)
+    driver.find_element("css selector", "#batch-bar .label-btn.cls-0").click()
+    wait_until(lambda: len(rows(app)) == len(batch), what="the batch labels")
+    assert rows(app) == [f"{s},0" for s in sorted(batch)]
+    dash_duo.wait_for_contains_text("#stats-summary", f"{len(batch)} of {N}", timeout=10)
