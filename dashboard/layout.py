@@ -96,6 +96,7 @@ def map_card(state: AppState) -> dbc.Card:
             html.Div(color_control(state), id="color-by-wrap"),
         ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
         dbc.CardBody([
+            html.Div(id="map-notice", className="d-none"),
             batch_bar(state),
             html.Div([
                 dcc.Graph(id="map", figure=empty_figure(""), config=GRAPH_CONFIG, className="map-graph",
@@ -103,13 +104,13 @@ def map_card(state: AppState) -> dbc.Card:
                 dcc.Tooltip(id="map-tooltip", className="map-tooltip", direction="right"),
                 html.Div([
                     html.Div("◆", className="placeholder-mark"),
-                    html.H5("The map appears after the first training"),
-                    html.P(("A first model is training in the background (progress under Training, "
-                            "below). " if state.worker is not None else "")
+                    html.H5("The map appears here shortly"),
+                    html.P(("The training worker is preparing it (progress under Training, below). "
+                            if state.worker is not None else
+                            "This app runs without a training worker: the map appears when a "
+                            "predictions snapshot is written to its workspace. ")
                            + "Label a few images from the queue on the right meanwhile — they are "
-                           "shown in random order until a model exists; then this map shows the "
-                           "whole data set and the queue offers the images the model is least sure "
-                           "about.", className="text-muted mb-0"),
+                           "shown in random order until a model exists.", className="text-muted mb-0"),
                 ], id="map-placeholder", className="map-placeholder d-none"),
             # the waiting class goes on this wrapper, never on the dcc.Graph: the graph
             # re-renders only when its id or style changes, so a new className on it would

@@ -194,7 +194,7 @@ def test_reload_keeps_state_and_undo(dash_duo, tmp_path):
 def test_page_without_predictions_lets_the_user_label(dash_duo, tmp_path):
     app = make_app(tmp_path, with_predictions=False)
     dash_duo.start_server(app)
-    dash_duo.wait_for_contains_text("#map-placeholder", "after the first training", timeout=10)
+    dash_duo.wait_for_contains_text("#map-placeholder", "appears here shortly", timeout=10)
     dash_duo.wait_for_contains_text("#queue-caption", "random order", timeout=10)
     items = dash_duo.driver.find_elements("css selector", "#queue [data-serial]")
     assert len(items) == 20

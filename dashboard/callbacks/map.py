@@ -9,13 +9,43 @@ from dashboard.callbacks import need
 from dashboard.commands import CommandError, check_serial, Select, SelectBatch, SetColorBy
 from dashboard.figures import (empty_figure, main_marker, map_figure, overlay_trace,
                                palette, selected_trace)
-from dashboard.state import COLOR_NAMES
+from dashboard.state import CLASSIFIER_COLORS, COLOR_MODES, COLOR_NAMES
 
 PARTS = ("predictions", "color", "labels", "selection", "batch")
 
 
+def map_caption(state) -> str:
+    caption = f"{state.size:,} images · {len(state.labels):,} labeled"
+    p = state.predictions
+    if not p.has_model:
+        return caption + " · map of the images, no model yet"
+    if p.meta.get("epoch") is not None:
+        caption += f" · model after epoch {p.meta['epoch']}"
+    return caption
+
+
+def no_labels_notice(state) -> list:
+    """Said plainly while the classifier's output means nothing; empty once it has labels."""
+    if state.classifier_trained:
+        return []
+    first = ("No model yet: the map shows the images themselves, placed by similarity."
+             if not state.has_model else
+             "The model has learned the images but its classifier has no labels yet, so it "
+             "predicts nothing.")
+    return [html.B("The classifier has no labels yet. "), first + " Lasso a cluster "
+            "(toolbar, top right of the map) and label it, or label images from the queue; class "
+            "predictions appear after the next training."]
+
+
+def color_options(state) -> list[dict]:
+    trained = state.classifier_trained
+    return [{"label": COLOR_NAMES[m], "value": m,
+             "disabled": (m == "truth" and not state.dataset.has_truth)
+             or (m in CLASSIFIER_COLORS and not trained)} for m in COLOR_MODES]
+
+
 def legend(state) -> list:
-    mode = state.color_by
+    mode = state.color_mode()
     items = []
     if mode == "uncertainty":
         items.append(html.Span(["colour: ", html.B(state.score_name().replace("_", " ")),
@@ -40,7 +70,8 @@ def register(app, ctx) -> None:
     @app.callback(Output("map", "figure"), Output("seen-map", "data"),
                   Output("map-legend", "children"), Output("map-placeholder", "className"),
                   Output("map-wrap", "className"), Output("map-caption", "children"),
-                  Output("color-by-wrap", "className"),
+                  Output("color-by-wrap", "className"), Output("color-by", "options"),
+                  Output("map-notice", "children"), Output("map-notice", "className"),
                   Input("versions", "data"), State("seen-map", "data"))
     def render_map(_versions, seen):
         with ctx.lock:
@@ -50,14 +81,13 @@ def register(app, ctx) -> None:
                 if moved is not None and "predictions" not in moved:
                     raise PreventUpdate
                 return (empty_figure(""), seen_now, [], "map-placeholder", "map-wrap map-waiting",
-                        "no model yet", "d-none")
-            caption = f"{state.size:,} images · {len(state.labels):,} labeled"
-            meta = state.predictions.meta or {}
-            if meta.get("epoch") is not None:
-                caption += f" · model after epoch {meta['epoch']}"
+                        "no map yet", "d-none", no_update, [], "d-none")
+            caption = map_caption(state)
             if moved is None or "predictions" in moved:
+                notice = no_labels_notice(state)
                 return (map_figure(state), seen_now, legend(state), "map-placeholder d-none",
-                        "map-wrap", caption, "")
+                        "map-wrap", caption, "", color_options(state),
+                        notice, "map-notice" if notice else "d-none")
             patch = Patch()
             if "color" in moved:
                 patch["data"][0]["marker"] = main_marker(state)
@@ -72,7 +102,8 @@ def register(app, ctx) -> None:
                 patch["data"][1]["selectedpoints"] = None
                 patch["layout"]["selections"] = []
             new_legend = legend(state) if "color" in moved else no_update
-            return patch, seen_now, new_legend, no_update, no_update, caption, no_update
+            return (patch, seen_now, new_legend, no_update, no_update, caption, no_update, no_update,
+                    no_update, no_update)
 
     @app.callback(Output("result", "data", allow_duplicate=True),
                   Input("map", "clickData"), prevent_initial_call=True)
@@ -125,7 +156,7 @@ def hover_card(ctx, serial: int):
     rows = [html.Div(f"Serial {serial}", className="fw-semibold")]
     label = state.labels.get(serial)
     p = state.predictions
-    if p is not None:
+    if state.classifier_trained:
         k = int(p.pred[serial])
         rows.append(html.Div(f"predicted {state.class_names[k]} ({p.probs[serial, k]:.0%})"))
         name = state.score_name()

@@ -30,7 +30,7 @@ def thumbnails(ctx) -> list:
 
 
 def caption(state) -> str:
-    if state.predictions is None:
+    if not state.has_model:
         return "random order until the first training"
     s = state.effective_strategy()
     text = "highest " + (state.score_name() or "").replace("_", " ") if s != "random" else "random order"
@@ -50,7 +50,7 @@ def register(app, ctx) -> None:
             available = state.available_strategies()
             options = [{"label": STRATEGY_NAMES[s], "value": s, "disabled": s not in available}
                        for s in STRATEGY_NAMES]
-            no_model = state.predictions is None
+            no_model = not state.has_model
             return (thumbnails(ctx), {p: state.versions[p] for p in PARTS}, caption(state), options,
                     no_model, no_model)
 

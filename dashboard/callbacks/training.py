@@ -45,7 +45,7 @@ def progress_view(status: dict, events: list[dict]) -> tuple[float, str, str]:
         text += f" · ETA {fmt_duration(eta)}" if eta is not None else " · compiling"
         text += f" · {status.get('labels', 0):,} labels"
         acc = next((e["test_accuracy"] for e in reversed(events) if "test_accuracy" in e), None)
-        if isinstance(acc, (int, float)):
+        if isinstance(acc, (int, float)) and status.get("labels"):  # no labels: no classifier
             text += f" · test accuracy {100 * acc:.1f}%"
         if st == STOPPING:
             text = f"stopping · {text}"
@@ -66,7 +66,7 @@ def history_table(runs: list[dict]):
     for r in sorted(runs, key=lambda r: r.get("finished_at") or 0, reverse=True)[:HISTORY_ROWS]:
         final = r.get("final") or {}
         when = time.strftime("%H:%M", time.localtime(r["finished_at"])) if r.get("finished_at") else "–"
-        acc = r.get("test_accuracy")
+        acc = r.get("test_accuracy") if r.get("labels") else None  # no labels: no classifier
         rows.append(html.Tr([
             html.Td(when), html.Td(r.get("status", "")), html.Td(_num(r.get("labels"), "{:,}")),
             html.Td(_num(r.get("epochs"), "{:d}")), html.Td(_num(final.get("loss"))),
@@ -125,11 +125,13 @@ def register(app, ctx) -> None:
 
         # curves: the whole figure for a new run (or a new tab), else only the new events
         events = channel.curves(run_id)
+        labeled = bool(status.get("labels")) or not run_id  # a run with no labels trains no classifier
         if seen.get("run") != run_id or not seen.get("n") or seen["n"] > len(events):
             title = f"run {run_id} · {status.get('labels', 0):,} labels" if run_id else ""
-            figure, extend = curves_figure(events, title), no_update
+            figure, extend = curves_figure(events, title, labeled=labeled,
+                                           epochs=status.get("epochs")), no_update
         elif len(events) > seen["n"]:
-            figure, extend = no_update, curves_extension(events[seen["n"]:])
+            figure, extend = no_update, curves_extension(events[seen["n"]:], labeled=labeled)
         else:
             figure, extend = no_update, no_update
 
