@@ -20,6 +20,7 @@ from ssvae.labels import parse_labels
 from ssvae.predictions import Predictions
 
 from dashboard.state import CLASSIFIER_COLORS, COLOR_MODES, COLOR_NAMES, STRATEGY_NAMES, AppState
+from dashboard.text import plural
 
 
 class CommandError(SSVAEError):
@@ -221,7 +222,7 @@ class SelectBatch(Command):
     def apply(self, state):
         state.batch = self.serials
         state.bump("batch")
-        return Outcome(f"{len(self.serials)} images selected." if self.serials else "")
+        return Outcome(f"{plural(len(self.serials), 'image')} selected." if self.serials else "")
 
 
 # -- labels ------------------------------------------------------------------------------
@@ -294,7 +295,7 @@ class LabelBatch(Command):
             return Outcome(f"All {len(self.serials)} selected images are already labeled "
                            f"{_name(state, self.label)}.")
         write_labels(state, changes)
-        return Outcome(f"Labeled {len(changes)} images as {_name(state, self.label)}.",
+        return Outcome(f"Labeled {plural(len(changes), 'image')} as {_name(state, self.label)}.",
                        {"changes": changes})
 
     def to_json(self):
@@ -412,7 +413,7 @@ class ExportLabels(Command):
     name: ClassVar[str] = "export_labels"
 
     def apply(self, state):
-        return Outcome(f"Downloaded labels.csv with {len(state.labels)} labels.")
+        return Outcome(f"Downloaded labels.csv with {plural(len(state.labels), 'label')}.")
 
 
 # -- view settings -----------------------------------------------------------------------
@@ -591,7 +592,7 @@ class StartTraining(Command):
         self.restore(state)
         state.training["run_id"] = run_id
         state.bump("training")
-        return Outcome(f"Training started: {self._epochs} epochs on {len(labels)} labels; "
+        return Outcome(f"Training started: {plural(self._epochs, 'epoch')} on {plural(len(labels), 'label')}; "
                        "keep labeling, the map refreshes when it ends.")
 
     def restore(self, state):

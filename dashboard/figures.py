@@ -186,7 +186,9 @@ def class_counts_figure(state: AppState) -> dict:
                       "marker": {"color": palette(k)}, "text": counts, "textposition": "outside",
                       "cliponaxis": False, "hovertemplate": "%{x}: %{y} labels<extra></extra>"}],
             "layout": _base_layout(height=200, margin={"l": 36, "r": 6, "t": 14, "b": 48},
-                                   yaxis={"gridcolor": GRID, "rangemode": "tozero"},
+                                   yaxis={"gridcolor": GRID, "rangemode": "tozero", "automargin": True,
+                                          "tickmode": "linear", "tick0": 0,
+                                          "dtick": whole_step(max(counts, default=0), 4)},
                                    xaxis={"type": "category", "automargin": True}, bargap=0.25)}
 
 
@@ -198,9 +200,13 @@ def history_figure(state: AppState, max_points: int = 400) -> dict:
                       "line": {"shape": "hv", "width": 2, "color": "#0d6efd"},
                       "fill": "tozeroy", "fillcolor": "rgba(13,110,253,0.08)",
                       "hovertemplate": "%{x}<br>%{y} labels<extra></extra>"}],
-            "layout": _base_layout(height=200, margin={"l": 36, "r": 10, "t": 14, "b": 36},
-                                   yaxis={"gridcolor": GRID, "rangemode": "tozero"},
-                                   xaxis={"type": "date", "gridcolor": GRID})}
+            # automargin: two-line date ticks and four-digit counts must not be clipped
+            "layout": _base_layout(height=200, margin={"l": 8, "r": 16, "t": 14, "b": 8},
+                                   yaxis={"gridcolor": GRID, "rangemode": "tozero", "automargin": True,
+                                          "tickmode": "linear", "tick0": 0,
+                                          "dtick": whole_step(max(counts, default=0), 4)},
+                                   xaxis={"type": "date", "gridcolor": GRID, "automargin": True,
+                                          "nticks": 5})}
 
 
 # -- training --------------------------------------------------------------------------------
@@ -235,9 +241,10 @@ def curve_points(events: list[dict], labeled: bool = True) -> tuple[list[list], 
     return xs, ys
 
 
-def epoch_step(epochs: int | None, ticks: int = 6) -> int:
-    """A whole number of epochs between x ticks, so a run of ``epochs`` gets about ``ticks``."""
-    want = max(1.0, (epochs or 1) / ticks)
+def whole_step(span: int | float | None, ticks: int = 6) -> int:
+    """A whole 1-2-5 step between axis ticks, so ``span`` gets about ``ticks`` of them: counts
+    and epochs are whole numbers, a tick at 0.5 labels or epoch 44.2 reads wrong."""
+    want = max(1.0, (span or 1) / ticks)
     for magnitude in (1, 10, 100, 1000, 10000):
         for step in (1, 2, 5):
             if step * magnitude >= want:
@@ -250,6 +257,9 @@ def curves_figure(events: list[dict], title: str = "", labeled: bool = True,
     """Four small loss panels (train solid, validation dashed) that ``extendData`` grows;
     ``epochs`` is the run's length (for the tick spacing)."""
     xs, ys = curve_points(events, labeled)
+    if not epochs:  # the run's length unknown: the span of what is drawn
+        drawn = [x for trace in xs for x in trace]
+        epochs = max(drawn) - min(drawn) if drawn else None
     data, layout = [], _base_layout(height=330, showlegend=True, margin={"l": 44, "r": 8, "t": 26, "b": 30},
                                     legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12,
                                             "font": {"size": 11}},
@@ -262,7 +272,7 @@ def curves_figure(events: list[dict], title: str = "", labeled: bool = True,
         y0, y1 = (0.58, 1.0) if row == 0 else (0.0, 0.4)
         # ticks on whole epochs only: a tick at 44.2 reads as a fraction of an epoch
         layout[f"xaxis{ax}"] = {"domain": [x0, x1], "anchor": f"y{ax}", "gridcolor": GRID,
-                                "tickmode": "linear", "tick0": 0, "dtick": epoch_step(epochs)}
+                                "tickmode": "linear", "tick0": 0, "dtick": whole_step(epochs)}
         if row:
             layout[f"xaxis{ax}"]["title"] = {"text": "epoch", "standoff": 2, "font": {"size": 10}}
         layout[f"yaxis{ax}"] = {"domain": [y0, y1], "anchor": f"x{ax}", "gridcolor": GRID,

@@ -152,7 +152,7 @@ def test_download_and_import_labels_csv(dash_duo, tmp_path):
     other = tmp_path / "other.csv"
     other.write_text(f"Serial,label\n{serial},7\n{(serial + 1) % N},7\n")
     dash_duo.driver.find_element("css selector", "#upload input[type=file]").send_keys(str(other))
-    dash_duo.wait_for_contains_text("#import-summary", "1 new labels", timeout=10)
+    dash_duo.wait_for_contains_text("#import-summary", "1 new label,", timeout=10)
     assert f"Serial {serial}: 5 → 7" in dash_duo.find_element("#import-summary").text
     dash_duo.find_element("#import-ours").click()
     wait_until(lambda: len(rows(app)) == 2, what="the import")

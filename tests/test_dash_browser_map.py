@@ -108,3 +108,56 @@ def test_map_only_snapshot_then_first_model_in_the_same_tab(dash_duo, tmp_path):
     wait_until(lambda: not dash_duo.find_element("#map-notice").is_displayed(), what="the notice to go")
     dash_duo.wait_for_contains_text("#sel-pred", "model:", timeout=10)
     wait_until(lambda: map_ink(dash_duo) >= MIN_INK, timeout=15, what="the model's map drawn")
+
+
+def test_hover_card_and_no_loading_tooltip_after_a_click(dash_duo, tmp_path):
+    """The hover card shows whole lines; a click on the hovered point, with a slow server,
+    never puts a "Loading…" tooltip (or an empty one) over the map."""
+    import time
+
+    from flask import request
+
+    from dashboard.figures import map_grid
+    from test_dash_browser import LONELY, make_app, point_position, wait_for_map
+
+    app = make_app(tmp_path)
+
+    @app.server.before_request
+    def busy_server():  # a server busy training answers the tooltip's requests late
+        if request.path.endswith("_dash-update-component") and b"map-tooltip" in request.get_data():
+            time.sleep(0.8)
+    dash_duo.start_server(app)
+    wait_for_map(dash_duo)
+    driver = dash_duo.driver
+    gx, gy = (float(v) for v in map_grid(app.ssvae.state)[LONELY])
+    px, py = point_position(driver, gx, gy)
+    ActionChains(driver).move_to_location(int(px), int(py)).perform()
+    seen = set()
+
+    def look():  # the tooltip's text while it is on screen, else None; every one is kept
+        text = driver.execute_script("const t=document.querySelector('.map-tooltip');"
+                                     "return t && t.offsetParent !== null ? t.innerText : null;")
+        seen.add(text)
+        return text
+    text = wait_until(lambda: "Serial" in (look() or ""), interval=0.05, what="the hover card") and look()
+    assert f"Serial {LONELY}" in text and "predicted" in text and "%)" in text
+    tooltip = driver.find_element("css selector", ".map-tooltip")
+    inner = driver.execute_script("const t=arguments[0]; return [t.scrollWidth, t.clientWidth];", tooltip)
+    assert inner[0] <= inner[1] + 1  # nothing overflows the card: "predicted 9 (100%)" in full
+    ActionChains(driver).click().perform()
+    wait_until(lambda: look() is not False and dash_duo.find_element("#sel-title").text == f"Serial {LONELY}",
+               what="the click to select the point", interval=0.05)
+    # the hand moves a little on the point after the click: Plotly, redrawn with the ring
+    # moved, reports the same point again
+    for dx in (1, 2, 1, 0):
+        ActionChains(driver).move_to_location(int(px) + dx, int(py)).perform()
+        end = time.time() + 0.5
+        while time.time() < end:
+            look()
+    assert all(t is None or f"Serial {LONELY}" in t for t in seen), seen
+    # on to another point: while its card is on the way, the old one goes, and no "Loading…"
+    bx, by = point_position(driver, *(float(v) for v in map_grid(app.ssvae.state)[0]))
+    ActionChains(driver).move_to_location(int(bx), int(by)).perform()
+    wait_until(lambda: "Serial" in (look() or "") and f"Serial {LONELY}" not in look(),
+               interval=0.05, what="the other point's card")
+    assert all(t is None or t.startswith("Serial") for t in seen), seen

@@ -71,9 +71,9 @@ def test_map_only_snapshot_shows_the_map_and_no_prediction(tmp_path, ds):
     assert "random order" in q.value("queue-caption", "children")
     assert q.value("strategy", "disabled") is True
     # hover: the Serial and its label, no prediction
-    dep = page.find("map.hoverData", "map-tooltip")
-    hover = {"points": [{"curveNumber": 0, "pointIndex": 5, "bbox": {"x0": 1, "x1": 2, "y0": 1, "y1": 2}}]}
-    text = json.dumps(page.post(dep, "map.hoverData", {"map.hoverData": hover}).value("map-tooltip", "children"))
+    dep = page.find("hover-point.data", "map-tooltip")
+    hover = {"serial": 5, "bbox": {"x0": 1, "x1": 2, "y0": 1, "y1": 2}}
+    text = json.dumps(page.post(dep, "hover-point.data", {"hover-point.data": hover}).value("map-tooltip", "children"))
     assert "Serial 5" in text and "predicted" not in text
     # colouring by the classifier is refused in one sentence; by the ground truth it works
     res = page.trigger("color-by.value", "predicted").result

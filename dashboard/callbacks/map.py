@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, html, no_update
+from dash import ClientsideFunction, Input, Output, Patch, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import need
@@ -28,10 +28,9 @@ def no_labels_notice(state) -> list:
     """Said plainly while the classifier's output means nothing; empty once it has labels."""
     if state.classifier_trained:
         return []
-    first = ("No model yet: the map shows the images themselves, placed by similarity."
+    first = ("No model yet: the map places the images themselves by similarity."
              if not state.has_model else
-             "The model has learned the images but its classifier has no labels yet, so it "
-             "predicts nothing.")
+             "The model has learned the images, not the classes: it predicts nothing yet.")
     return [html.B("The classifier has no labels yet. "), first + " Lasso a cluster "
             "(toolbar, top right of the map) and label it, or label images from the queue; class "
             "predictions appear after the next training."]
@@ -136,19 +135,32 @@ def register(app, ctx) -> None:
     def on_color(mode):
         return ctx.run(SetColorBy(mode))
 
+    # Hover: the browser shows and hides the tooltip itself (no round trip) and asks the server
+    # only for a point whose card it does not hold yet, keeping the tooltip hidden meanwhile,
+    # so a busy server never leaves a "Loading…" tooltip over the map (e.g. after a click,
+    # when Plotly re-sends the hover of the same point).
+    app.clientside_callback(
+        ClientsideFunction(namespace="ssvae", function_name="hover"),
+        Output("hover-point", "data"), Output("map-tooltip", "show", allow_duplicate=True),
+        Output("map-tooltip", "bbox", allow_duplicate=True),
+        Input("map", "hoverData"), State("hover-shown", "data"), State("versions", "data"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(Output("map-tooltip", "show"), Output("map-tooltip", "bbox"),
-                  Output("map-tooltip", "children"),
-                  Input("map", "hoverData"), prevent_initial_call=True)
-    def on_hover(hover):
-        if hover is None:
-            return False, no_update, no_update
+                  Output("map-tooltip", "children"), Output("hover-shown", "data"),
+                  Input("hover-point", "data"), prevent_initial_call=True)
+    def on_hover(point):
+        if not isinstance(point, dict):
+            return False, no_update, no_update, no_update
         try:
-            point = _first_point(hover)
-            serial = check_serial(_serial_of(point), state)
+            serial = check_serial(point.get("serial"), state)
         except CommandError:
-            return False, no_update, no_update
-        with ctx.lock:
-            return True, point.get("bbox"), hover_card(ctx, serial)
+            return False, no_update, no_update, no_update
+        bbox = point.get("bbox") if isinstance(point.get("bbox"), dict) else no_update
+        with ctx.lock:  # the card is good until the labels or the predictions move
+            shown = {"serial": serial, "v": [state.versions["labels"], state.versions["predictions"]]}
+            return True, bbox, hover_card(ctx, serial), shown
 
 
 def hover_card(ctx, serial: int):

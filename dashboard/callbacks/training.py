@@ -34,7 +34,7 @@ def fmt_duration(seconds) -> str:
 
 
 def progress_view(status: dict, events: list[dict]) -> tuple[float, str, str]:
-    """Bar value (0–100), its label and a one-line status text."""
+    """Bar value (0–100), the bar's own text and a one-line status text."""
     st = status.get("status")
     epochs = status.get("epochs") or 0
     done = float(status.get("progress") or status.get("epoch") or 0)
@@ -49,9 +49,11 @@ def progress_view(status: dict, events: list[dict]) -> tuple[float, str, str]:
             text += f" · test accuracy {100 * acc:.1f}%"
         if st == STOPPING:
             text = f"stopping · {text}"
-        return pct, f"{pct:.0f}%" if pct >= 8 else "", text
+        return pct, f"epoch {min(int(done) + 1, epochs)} of {epochs} · {pct:.0f}%", text
     if st in (QUEUED, STARTING):
-        return 0.0, "", status.get("message") or "starting"
+        return 0.0, "starting…", status.get("message") or "starting"
+    if st == IDLE and epochs and done:
+        return pct, f"last run: {min(int(done), epochs)} of {epochs} epochs", status.get("message") or ""
     return pct if st == IDLE else 0.0, "", status.get("message") or ""
 
 
@@ -100,7 +102,7 @@ def register(app, ctx) -> None:
         return ctx.run(StopTraining())
 
     @app.callback(Output("train-badge", "children"), Output("train-badge", "color"),
-                  Output("train-progress", "value"), Output("train-progress", "label"),
+                  Output("train-progress", "value"), Output("train-progress-text", "children"),
                   Output("train-progress", "animated"), Output("train-progress", "striped"),
                   Output("train-status", "children"),
                   Output("train-start", "disabled"), Output("train-stop", "disabled"),
