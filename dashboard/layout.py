@@ -179,6 +179,7 @@ def queue_card(state: AppState) -> dbc.Card:
                        class_name="strategy-select"),
         ], className="d-flex align-items-center gap-2")),
         dbc.CardBody([
+            html.Div(id="queue-reason", className="queue-reason mb-2"),
             html.Div([
                 dbc.Switch(id="diverse", label="diverse batch", value=state.diverse,
                            class_name="me-3 mb-0"),

@@ -23,7 +23,7 @@ def ds(tmp_path):
 
 def open_page(tmp_path, ds, preds):
     ws = tmp_path / "ws"
-    ws.mkdir(exist_ok=True)
+    ws.mkdir(parents=True, exist_ok=True)
     if preds is not None:
         preds.save(ws / "predictions.npz")
     app = create_app(ds, tmp_path / "labels.csv", ws)
@@ -137,3 +137,19 @@ def test_training_panel_hides_the_untrained_classifier():
     assert fig["data"][6]["x"] == [] and fig["data"][7]["x"] == []  # the classification panel
     assert fig["data"][0]["x"] == [1]
     assert any("not trained" in a["text"] for a in fig["layout"]["annotations"])
+
+
+def test_queue_says_why_these_images_come_first(tmp_path, ds):
+    app, page, calls = open_page(tmp_path, ds, None)
+    assert "no model yet" in render(calls, "queue").value("queue-reason", "children")
+    app, page, calls = open_page(tmp_path / "b", ds, synthetic_predictions(ds, num_labels=0))
+    assert "classifier has no labels yet" in render(calls, "queue").value("queue-reason", "children")
+    app, page, calls = open_page(tmp_path / "c", ds, synthetic_predictions(ds))
+    assert "Least certain by entropy" in render(calls, "queue").value("queue-reason", "children")
+    dep = page.find("strategy.value")
+    result = page.post(dep, "strategy.value", {"strategy.value": "margin", "diverse.value": True}).value("result", "data")
+    assert result["ok"], result
+    page.stores["versions"] = result["versions"]
+    q = next(c for c in page.render() if "queue.children" in c.output)
+    reason = q.value("queue-reason", "children")
+    assert "by margin" in reason and "diverse" in reason
