@@ -195,6 +195,9 @@ def class_counts_figure(state: AppState) -> dict:
 def history_figure(state: AppState, max_points: int = 400) -> dict:
     hist = state.history[-max_points:] if state.history else [(0.0, len(state.labels))]
     times = [dt.datetime.fromtimestamp(t).isoformat(timespec="seconds") for t, _ in hist]
+    # at least ten minutes wide: a fresh history would get ticks a millisecond apart
+    t0, t1 = hist[0][0], max(hist[-1][0], hist[0][0] + 600)
+    x_range = [dt.datetime.fromtimestamp(t).isoformat(timespec="seconds") for t in (t0 - 30, t1 + 30)]
     counts = [n for _, n in hist]
     return {"data": [{"type": "scatter", "mode": "lines", "x": times, "y": counts,
                       "line": {"shape": "hv", "width": 2, "color": "#0d6efd"},
@@ -206,7 +209,10 @@ def history_figure(state: AppState, max_points: int = 400) -> dict:
                                           "tickmode": "linear", "tick0": 0,
                                           "dtick": whole_step(max(counts, default=0), 4)},
                                    xaxis={"type": "date", "gridcolor": GRID, "automargin": True,
-                                          "nticks": 5})}
+                                          "nticks": 5, "range": x_range, "hoverformat": "%H:%M:%S",
+                                          "tickformatstops": [
+                                              {"dtickrange": [None, 86_400_000], "value": "%H:%M"},
+                                              {"dtickrange": [86_400_000, None], "value": "%b %d"}]})}
 
 
 # -- training --------------------------------------------------------------------------------
@@ -270,13 +276,17 @@ def curves_figure(events: list[dict], title: str = "", labeled: bool = True,
         col, row = i % 2, i // 2
         x0, x1 = (0.0, 0.45) if col == 0 else (0.55, 1.0)
         y0, y1 = (0.58, 1.0) if row == 0 else (0.0, 0.4)
-        # ticks on whole epochs only: a tick at 44.2 reads as a fraction of an epoch
-        layout[f"xaxis{ax}"] = {"domain": [x0, x1], "anchor": f"y{ax}", "gridcolor": GRID,
-                                "tickmode": "linear", "tick0": 0, "dtick": whole_step(epochs)}
+        layout[f"xaxis{ax}"] = {"domain": [x0, x1], "anchor": f"y{ax}", "gridcolor": GRID}
+        if epochs and epochs <= 6:
+            # a short run: one tick per whole epoch, never 44.2 (longer runs span enough
+            # epochs for Plotly's own ticks to fall on whole numbers)
+            layout[f"xaxis{ax}"].update(tickmode="linear", tick0=0, dtick=1)
         if row:
             layout[f"xaxis{ax}"]["title"] = {"text": "epoch", "standoff": 2, "font": {"size": 10}}
         layout[f"yaxis{ax}"] = {"domain": [y0, y1], "anchor": f"x{ax}", "gridcolor": GRID,
                                 "rangemode": "tozero" if i == 3 else "normal"}
+        if not labeled and CURVE_PANELS[i][1] == "classification":
+            layout[f"xaxis{ax}"]["visible"] = layout[f"yaxis{ax}"]["visible"] = False
         annotations.append({"text": f"<b>{name}</b>", "showarrow": False, "xref": "paper", "yref": "paper",
                             "x": x0, "y": y1, "xanchor": "left", "yanchor": "bottom",
                             "font": {"size": 11, "color": TEXT}})
@@ -294,7 +304,7 @@ def curves_figure(events: list[dict], title: str = "", labeled: bool = True,
                             "font": {"size": 11, "color": TEXT}})
     if events and not labeled:
         x0, x1 = 0.55, 1.0
-        annotations.append({"text": "no labels: the classifier is not trained", "showarrow": False,
+        annotations.append({"text": "no labels yet: the classifier is not trained", "showarrow": False,
                             "xref": "paper", "yref": "paper", "x": (x0 + x1) / 2, "y": 0.2,
                             "font": {"size": 11, "color": TEXT}})
     if not events:
