@@ -143,7 +143,7 @@ def test_queue_says_why_these_images_come_first(tmp_path, ds):
     app, page, calls = open_page(tmp_path, ds, None)
     assert "no model yet" in render(calls, "queue").value("queue-reason", "children")
     app, page, calls = open_page(tmp_path / "b", ds, synthetic_predictions(ds, num_labels=0))
-    assert "classifier has no labels yet" in render(calls, "queue").value("queue-reason", "children")
+    assert "classifier with no labels yet" in render(calls, "queue").value("queue-reason", "children")
     app, page, calls = open_page(tmp_path / "c", ds, synthetic_predictions(ds))
     assert "Least certain by entropy" in render(calls, "queue").value("queue-reason", "children")
     dep = page.find("strategy.value")

@@ -46,8 +46,7 @@ def queue_reason(state) -> str:
         return "Random images: no model yet to say which would help most"
     strategy = state.effective_strategy()
     if strategy != "random" and not state.classifier_trained:
-        return ("The classifier has no labels yet, so its uncertainty means little: "
-                "label a few images of each class first")
+        return "Uncertainty of a classifier with no labels yet: means little until you label a few"
     reason = REASONS.get(strategy, strategy)
     return reason + (" · spread over the map (diverse batch)" if state.diverse and strategy != "random" else "")
 
