@@ -153,3 +153,18 @@ def test_queue_says_why_these_images_come_first(tmp_path, ds):
     q = next(c for c in page.render() if "queue.children" in c.output)
     reason = q.value("queue-reason", "children")
     assert "by margin" in reason and "diverse" in reason
+
+
+def test_a_classifier_colouring_falls_back_to_labels_without_a_trained_classifier(tmp_path, ds):
+    app, page, _ = open_page(tmp_path, ds, synthetic_predictions(ds))
+    assert page.trigger("color-by.value", "uncertainty").result["ok"]
+    ws = app.ssvae.state.workspace
+    import os
+    import time
+
+    synthetic_predictions(ds, num_labels=0).save(ws.predictions)  # e.g. labels removed, retrained
+    os.utime(ws.predictions, (time.time() + 5, time.time() + 5))
+    tick = page.tick()
+    m = next(c for c in tick.calls if "map.figure" in c.output)
+    assert m.value("color-by", "value") == "label"
+    assert m.value("map", "figure")["data"][0]["marker"]["color"] == "#c3c8d0"  # grey: labels mode

@@ -70,6 +70,7 @@ def register(app, ctx) -> None:
                   Output("map-legend", "children"), Output("map-placeholder", "className"),
                   Output("map-wrap", "className"), Output("map-caption", "children"),
                   Output("color-by-wrap", "className"), Output("color-by", "options"),
+                  Output("color-by", "value"),
                   Output("map-notice", "children"), Output("map-notice", "className"),
                   Input("versions", "data"), State("seen-map", "data"))
     def render_map(_versions, seen):
@@ -80,12 +81,16 @@ def register(app, ctx) -> None:
                 if moved is not None and "predictions" not in moved:
                     raise PreventUpdate
                 return (empty_figure(""), seen_now, [], "map-placeholder", "map-wrap map-waiting",
-                        "no map yet", "d-none", no_update, [], "d-none")
+                        "no map yet", "d-none", no_update, no_update, [], "d-none")
             caption = map_caption(state)
             if moved is None or "predictions" in moved:
                 notice = no_labels_notice(state)
+                # a colouring the classifier cannot give yet falls back to the labels, on the
+                # buttons too (that sends SetColorBy, so the choice is kept as shown)
+                mode = state.color_mode()
                 return (map_figure(state), seen_now, legend(state), "map-placeholder d-none",
                         "map-wrap", caption, "", color_options(state),
+                        mode if mode != state.color_by else no_update,
                         notice, "map-notice" if notice else "d-none")
             patch = Patch()
             if "color" in moved:
@@ -102,7 +107,7 @@ def register(app, ctx) -> None:
                 patch["layout"]["selections"] = []
             new_legend = legend(state) if "color" in moved else no_update
             return (patch, seen_now, new_legend, no_update, no_update, caption, no_update, no_update,
-                    no_update, no_update)
+                    no_update, no_update, no_update)
 
     @app.callback(Output("result", "data", allow_duplicate=True),
                   Input("map", "clickData"), prevent_initial_call=True)
