@@ -155,9 +155,10 @@ def test_download_and_import_labels_csv(dash_duo, tmp_path):
     dash_duo.wait_for_contains_text("#import-summary", "1 new label,", timeout=10)
     assert f"Serial {serial}: 5 → 7" in dash_duo.find_element("#import-summary").text
     dash_duo.find_element("#import-ours").click()
+    # the message first: it closes by itself after a few seconds
+    dash_duo.wait_for_contains_text("#message", "Imported other.csv", timeout=10)
     wait_until(lambda: len(rows(app)) == 2, what="the import")
     assert f"{serial},5" in rows(app)  # kept mine on the conflict
-    dash_duo.wait_for_contains_text("#message", "Imported other.csv", timeout=10)
 
 
 def test_reload_keeps_state_and_undo(dash_duo, tmp_path):
