@@ -64,7 +64,8 @@ def create_app(dataset: Dataset, labels_path: str | Path | None = None,
 
     ``worker`` is a :class:`~dashboard.worker.service.TrainingService` on the same workspace
     (the training panel drives it); it is started here, so the model is warm by the first
-    click, and with no predictions snapshot yet it trains a first model right away.
+    click, and with no model's snapshot yet (none, or a map-only one) it trains a first model
+    right away.
     """
     state, dispatcher = open_state(dataset, labels_path, workspace, queue_size, strategy, diverse)
     if worker is not None:
@@ -85,7 +86,7 @@ def start_worker(state: AppState, worker) -> None:
                          f"{state.workspace.root}.")
     state.worker = worker
     worker.ensure_worker()
-    if state.predictions is None:
+    if not state.has_model:  # none, or only the map of the images
         from dashboard.worker.service import TrainingRefused
 
         epochs = worker.config.train.epochs

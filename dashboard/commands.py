@@ -19,7 +19,8 @@ from ssvae.errors import SSVAEError
 from ssvae.labels import parse_labels
 from ssvae.predictions import Predictions
 
-from dashboard.state import COLOR_MODES, STRATEGY_NAMES, AppState
+from dashboard.state import CLASSIFIER_COLORS, COLOR_MODES, COLOR_NAMES, STRATEGY_NAMES, AppState
+from dashboard.text import plural
 
 
 class CommandError(SSVAEError):
@@ -221,7 +222,7 @@ class SelectBatch(Command):
     def apply(self, state):
         state.batch = self.serials
         state.bump("batch")
-        return Outcome(f"{len(self.serials)} images selected." if self.serials else "")
+        return Outcome(f"{plural(len(self.serials), 'image')} selected." if self.serials else "")
 
 
 # -- labels ------------------------------------------------------------------------------
@@ -294,7 +295,7 @@ class LabelBatch(Command):
             return Outcome(f"All {len(self.serials)} selected images are already labeled "
                            f"{_name(state, self.label)}.")
         write_labels(state, changes)
-        return Outcome(f"Labeled {len(changes)} images as {_name(state, self.label)}.",
+        return Outcome(f"Labeled {plural(len(changes), 'image')} as {_name(state, self.label)}.",
                        {"changes": changes})
 
     def to_json(self):
@@ -412,7 +413,7 @@ class ExportLabels(Command):
     name: ClassVar[str] = "export_labels"
 
     def apply(self, state):
-        return Outcome(f"Downloaded labels.csv with {len(state.labels)} labels.")
+        return Outcome(f"Downloaded labels.csv with {plural(len(state.labels), 'label')}.")
 
 
 # -- view settings -----------------------------------------------------------------------
@@ -426,6 +427,9 @@ class SetColorBy(Command):
         check_choice(self.mode, COLOR_MODES, "colouring")
         if self.mode == "truth" and not state.dataset.has_truth:
             raise CommandError("this data set has no ground truth to colour by.")
+        if self.mode in CLASSIFIER_COLORS and not state.classifier_trained:
+            raise CommandError(f"colouring by {COLOR_NAMES[self.mode].lower()} needs a classifier "
+                               "trained with labels; label a few images and train first.")
 
     def apply(self, state):
         if state.color_by != self.mode:
@@ -449,7 +453,7 @@ class SetStrategy(Command):
         check_choice(self.strategy, tuple(STRATEGY_NAMES), "query strategy")
         check_flag(self.diverse, "diverse batch")
         if self.strategy not in state.available_strategies():
-            if state.predictions is None:
+            if not state.has_model:
                 raise CommandError(f"the {STRATEGY_NAMES[self.strategy]} strategy needs a trained "
                                    "model; until the first training the queue is in random order.")
             raise CommandError(f"these predictions carry no {STRATEGY_NAMES[self.strategy]} score; "
@@ -501,19 +505,24 @@ class LoadPredictions(Command):
         except SSVAEError as exc:
             raise CommandError(str(exc)) from None
         if not preds.fits(state.size, len(state.class_names)):
+            if not preds.has_model:
+                raise CommandError(f"{path}: the map is for {len(preds.map2d)} images, but the data "
+                                   f"set has {state.size}.")
             raise CommandError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
                                f"{preds.probs.shape[1]} classes, but the data set has "
                                f"{state.size} images and {len(state.class_names)} classes.")
         self._preds, self._path = preds, path
 
     def apply(self, state):
-        first = state.predictions is None
+        first = not state.has_model
         state.predictions = self._preds
         try:
             state.predictions_mtime = self._path.stat().st_mtime
         except OSError:
             state.predictions_mtime = None
         state.bump("predictions", "queue", "color")
+        if not self._preds.has_model:
+            return Outcome("The map of the images is ready: lasso a cluster and label it.")
         return Outcome("The map and the queue now show the first trained model." if first
                        else "Predictions refreshed from the latest training run.")
 
@@ -583,7 +592,7 @@ class StartTraining(Command):
         self.restore(state)
         state.training["run_id"] = run_id
         state.bump("training")
-        return Outcome(f"Training started: {self._epochs} epochs on {len(labels)} labels; "
+        return Outcome(f"Training started: {plural(self._epochs, 'epoch')} on {plural(len(labels), 'label')}; "
                        "keep labeling, the map refreshes when it ends.")
 
     def restore(self, state):

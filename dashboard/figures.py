@@ -84,7 +84,7 @@ def main_marker(state: AppState) -> dict:
     """Colour of the all-images trace for the current colour-by mode."""
     p, k = state.predictions, len(state.class_names)
     marker: dict = {"size": 4, "opacity": 0.75, "showscale": False}
-    mode = state.color_by
+    mode = state.color_mode()
     if mode == "predicted" and p is not None:
         marker.update(color=typed(p.pred.astype(np.uint8 if k <= 255 else np.uint16)),
                       colorscale=discrete_scale(k), cmin=-0.5, cmax=k - 0.5)
@@ -161,8 +161,8 @@ def empty_figure(text: str, height: int | None = None) -> dict:
 def probability_figure(state: AppState, serial: int | None) -> dict:
     if serial is None:
         return empty_figure("select an image", 190)
-    if state.predictions is None:
-        return empty_figure("class probabilities appear after the first training", 190)
+    if not state.classifier_trained:
+        return empty_figure("class probabilities appear once the model has trained with labels", 190)
     probs = state.predictions.probs[serial].astype(float)
     k = len(state.class_names)
     colors = palette(k)
@@ -186,21 +186,33 @@ def class_counts_figure(state: AppState) -> dict:
                       "marker": {"color": palette(k)}, "text": counts, "textposition": "outside",
                       "cliponaxis": False, "hovertemplate": "%{x}: %{y} labels<extra></extra>"}],
             "layout": _base_layout(height=200, margin={"l": 36, "r": 6, "t": 14, "b": 48},
-                                   yaxis={"gridcolor": GRID, "rangemode": "tozero"},
+                                   yaxis={"gridcolor": GRID, "rangemode": "tozero", "automargin": True,
+                                          "tickmode": "linear", "tick0": 0,
+                                          "dtick": whole_step(max(counts, default=0), 4)},
                                    xaxis={"type": "category", "automargin": True}, bargap=0.25)}
 
 
 def history_figure(state: AppState, max_points: int = 400) -> dict:
     hist = state.history[-max_points:] if state.history else [(0.0, len(state.labels))]
     times = [dt.datetime.fromtimestamp(t).isoformat(timespec="seconds") for t, _ in hist]
+    # at least ten minutes wide: a fresh history would get ticks a millisecond apart
+    t0, t1 = hist[0][0], max(hist[-1][0], hist[0][0] + 600)
+    x_range = [dt.datetime.fromtimestamp(t).isoformat(timespec="seconds") for t in (t0 - 30, t1 + 30)]
     counts = [n for _, n in hist]
     return {"data": [{"type": "scatter", "mode": "lines", "x": times, "y": counts,
                       "line": {"shape": "hv", "width": 2, "color": "#0d6efd"},
                       "fill": "tozeroy", "fillcolor": "rgba(13,110,253,0.08)",
                       "hovertemplate": "%{x}<br>%{y} labels<extra></extra>"}],
-            "layout": _base_layout(height=200, margin={"l": 36, "r": 10, "t": 14, "b": 36},
-                                   yaxis={"gridcolor": GRID, "rangemode": "tozero"},
-                                   xaxis={"type": "date", "gridcolor": GRID})}
+            # automargin: two-line date ticks and four-digit counts must not be clipped
+            "layout": _base_layout(height=200, margin={"l": 8, "r": 16, "t": 14, "b": 8},
+                                   yaxis={"gridcolor": GRID, "rangemode": "tozero", "automargin": True,
+                                          "tickmode": "linear", "tick0": 0,
+                                          "dtick": whole_step(max(counts, default=0), 4)},
+                                   xaxis={"type": "date", "gridcolor": GRID, "automargin": True,
+                                          "nticks": 5, "range": x_range, "hoverformat": "%H:%M:%S",
+                                          "tickformatstops": [
+                                              {"dtickrange": [None, 86_400_000], "value": "%H:%M"},
+                                              {"dtickrange": [86_400_000, None], "value": "%b %d"}]})}
 
 
 # -- training --------------------------------------------------------------------------------
@@ -212,9 +224,11 @@ CURVE_PANELS = (("Total loss", "loss", "val_total"),
 TRAIN_COLOR, VAL_COLOR = "#0d6efd", "#fd7e14"
 
 
-def curve_points(events: list[dict]) -> tuple[list[list], list[list]]:
+def curve_points(events: list[dict], labeled: bool = True) -> tuple[list[list], list[list]]:
     """x (model epoch, fractional between epochs) and y of every curve trace, in trace order:
-    panel i has its train curve at 2i (every event) and its validation curve at 2i+1 (epochs)."""
+    panel i has its train curve at 2i (every event) and its validation curve at 2i+1 (epochs).
+    Without labels (``labeled=False``) the classification panel stays empty: an untrained
+    classifier's loss on the held-out set means nothing."""
     n = 2 * len(CURVE_PANELS)
     xs: list[list] = [[] for _ in range(n)]
     ys: list[list] = [[] for _ in range(n)]
@@ -223,6 +237,8 @@ def curve_points(events: list[dict]) -> tuple[list[list], list[list]]:
         if not isinstance(x, (int, float)):
             continue
         for i, (_, train_key, val_key) in enumerate(CURVE_PANELS):
+            if not labeled and train_key == "classification":
+                continue
             for j, key in ((2 * i, train_key), (2 * i + 1, val_key if ev.get("event") == "epoch" else None)):
                 v = ev.get(key) if key else None
                 if isinstance(v, (int, float)) and np.isfinite(v):
@@ -231,9 +247,25 @@ def curve_points(events: list[dict]) -> tuple[list[list], list[list]]:
     return xs, ys
 
 
-def curves_figure(events: list[dict], title: str = "") -> dict:
-    """Four small loss panels (train solid, validation dashed) that ``extendData`` grows."""
-    xs, ys = curve_points(events)
+def whole_step(span: int | float | None, ticks: int = 6) -> int:
+    """A whole 1-2-5 step between axis ticks, so ``span`` gets about ``ticks`` of them: counts
+    and epochs are whole numbers, a tick at 0.5 labels or epoch 44.2 reads wrong."""
+    want = max(1.0, (span or 1) / ticks)
+    for magnitude in (1, 10, 100, 1000, 10000):
+        for step in (1, 2, 5):
+            if step * magnitude >= want:
+                return step * magnitude
+    return 100000
+
+
+def curves_figure(events: list[dict], title: str = "", labeled: bool = True,
+                  epochs: int | None = None) -> dict:
+    """Four small loss panels (train solid, validation dashed) that ``extendData`` grows;
+    ``epochs`` is the run's length (for the tick spacing)."""
+    xs, ys = curve_points(events, labeled)
+    if not epochs:  # the run's length unknown: the span of what is drawn
+        drawn = [x for trace in xs for x in trace]
+        epochs = max(drawn) - min(drawn) if drawn else None
     data, layout = [], _base_layout(height=330, showlegend=True, margin={"l": 44, "r": 8, "t": 26, "b": 30},
                                     legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12,
                                             "font": {"size": 11}},
@@ -245,10 +277,16 @@ def curves_figure(events: list[dict], title: str = "") -> dict:
         x0, x1 = (0.0, 0.45) if col == 0 else (0.55, 1.0)
         y0, y1 = (0.58, 1.0) if row == 0 else (0.0, 0.4)
         layout[f"xaxis{ax}"] = {"domain": [x0, x1], "anchor": f"y{ax}", "gridcolor": GRID}
+        if epochs and epochs <= 6:
+            # a short run: one tick per whole epoch, never 44.2 (longer runs span enough
+            # epochs for Plotly's own ticks to fall on whole numbers)
+            layout[f"xaxis{ax}"].update(tickmode="linear", tick0=0, dtick=1)
         if row:
             layout[f"xaxis{ax}"]["title"] = {"text": "epoch", "standoff": 2, "font": {"size": 10}}
         layout[f"yaxis{ax}"] = {"domain": [y0, y1], "anchor": f"x{ax}", "gridcolor": GRID,
                                 "rangemode": "tozero" if i == 3 else "normal"}
+        if not labeled and CURVE_PANELS[i][1] == "classification":
+            layout[f"xaxis{ax}"]["visible"] = layout[f"yaxis{ax}"]["visible"] = False
         annotations.append({"text": f"<b>{name}</b>", "showarrow": False, "xref": "paper", "yref": "paper",
                             "x": x0, "y": y1, "xanchor": "left", "yanchor": "bottom",
                             "font": {"size": 11, "color": TEXT}})
@@ -264,6 +302,11 @@ def curves_figure(events: list[dict], title: str = "") -> dict:
         annotations.append({"text": title, "showarrow": False, "xref": "paper", "yref": "paper",
                             "x": 0, "y": 1.12, "xanchor": "left", "yanchor": "middle",
                             "font": {"size": 11, "color": TEXT}})
+    if events and not labeled:
+        x0, x1 = 0.55, 1.0
+        annotations.append({"text": "no labels yet: the classifier is not trained", "showarrow": False,
+                            "xref": "paper", "yref": "paper", "x": (x0 + x1) / 2, "y": 0.2,
+                            "font": {"size": 11, "color": TEXT}})
     if not events:
         annotations.append({"text": "loss curves appear when a run starts", "showarrow": False,
                             "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
@@ -272,18 +315,19 @@ def curves_figure(events: list[dict], title: str = "") -> dict:
     return {"data": data, "layout": layout}
 
 
-def curves_extension(events: list[dict]):
+def curves_extension(events: list[dict], labeled: bool = True):
     """``extendData`` for :func:`curves_figure`: append the points of ``events`` to each trace."""
-    xs, ys = curve_points(events)
+    xs, ys = curve_points(events, labeled)
     return [{"x": xs, "y": ys}, list(range(len(xs)))]
 
 
 def accuracy_figure(runs: list[dict]) -> dict:
     """Held-out test accuracy against the number of labels, one point per finished run."""
+    # a run without labels has no classifier: its "accuracy" is chance, not a result
     done = [r for r in runs if isinstance(r.get("test_accuracy"), (int, float))
-            and np.isfinite(r["test_accuracy"]) and isinstance(r.get("labels"), int)]
+            and np.isfinite(r["test_accuracy"]) and isinstance(r.get("labels"), int) and r["labels"] > 0]
     if not done:
-        return empty_figure("one point per finished run", 200)
+        return empty_figure("one point per finished run with labels", 200)
     done.sort(key=lambda r: r.get("finished_at") or 0)
     x = [r["labels"] for r in done]
     y = [round(100 * r["test_accuracy"], 2) for r in done]

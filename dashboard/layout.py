@@ -26,6 +26,8 @@ def stores() -> list:
         dcc.Store(id="seen-map"), dcc.Store(id="seen-queue"), dcc.Store(id="seen-selected"),
         dcc.Store(id="seen-stats"), dcc.Store(id="seen-history"), dcc.Store(id="seen-batch"),
         dcc.Store(id="import-pending"),
+        dcc.Store(id="hover-point"),     # the map point whose card the tooltip should show
+        dcc.Store(id="hover-shown"),     # the Serial whose card the tooltip holds
         dcc.Interval(id="tick", interval=TICK_MS),
         dcc.Download(id="download"),
     ]
@@ -98,20 +100,24 @@ def map_card(state: AppState) -> dbc.Card:
         dbc.CardBody([
             batch_bar(state),
             html.Div([
+                html.Div(id="map-notice", className="d-none"),
                 dcc.Graph(id="map", figure=empty_figure(""), config=GRAPH_CONFIG, className="map-graph",
                           clear_on_unhover=True, responsive=True),
-                dcc.Tooltip(id="map-tooltip", className="map-tooltip", direction="right"),
+                dcc.Tooltip(id="map-tooltip", className="map-tooltip", direction="right", loading_text=""),
                 html.Div([
                     html.Div("◆", className="placeholder-mark"),
-                    html.H5("The map appears after the first training"),
-                    html.P(("A first model is training in the background (progress under Training, "
-                            "below). " if state.worker is not None else "")
+                    html.H5("The map appears here shortly"),
+                    html.P(("The training worker is preparing it (progress under Training, below). "
+                            if state.worker is not None else
+                            "This app runs without a training worker: the map appears when a "
+                            "predictions snapshot is written to its workspace. ")
                            + "Label a few images from the queue on the right meanwhile — they are "
-                           "shown in random order until a model exists; then this map shows the "
-                           "whole data set and the queue offers the images the model is least sure "
-                           "about.", className="text-muted mb-0"),
+                           "shown in random order until a model exists.", className="text-muted mb-0"),
                 ], id="map-placeholder", className="map-placeholder d-none"),
-            ], className="map-wrap"),
+            # the waiting class goes on this wrapper, never on the dcc.Graph: the graph
+            # re-renders only when its id or style changes, so a new className on it would
+            # stay unapplied until a reload (the blank map of issue 10)
+            ], id="map-wrap", className="map-wrap"),
             html.Div(id="map-legend", className="map-legend"),
         ], class_name="p-2"),
     ], class_name="shadow-sm map-card")
@@ -173,6 +179,7 @@ def queue_card(state: AppState) -> dbc.Card:
                        class_name="strategy-select"),
         ], className="d-flex align-items-center gap-2")),
         dbc.CardBody([
+            html.Div(id="queue-reason", className="queue-reason mb-2"),
             html.Div([
                 dbc.Switch(id="diverse", label="diverse batch", value=state.diverse,
                            class_name="me-3 mb-0"),
@@ -184,13 +191,21 @@ def queue_card(state: AppState) -> dbc.Card:
     ], class_name="shadow-sm")
 
 
+def progress_bar(pid: str, bar_class: str, wrap_class: str) -> html.Div:
+    """A progress bar with its own text (``{pid}-text``) centred over the whole bar, readable at
+    any fill (a dbc.Progress label lives inside the filled part and vanishes when that is short)."""
+    return html.Div([dbc.Progress(id=pid, value=0, class_name=bar_class),
+                     html.Span(id=f"{pid}-text", className="progress-text")],
+                    className=f"progress-wrap {wrap_class}")
+
+
 def stats_card(state: AppState) -> dbc.Card:
     return dbc.Card([
         dbc.CardHeader(html.Div([html.H6("Statistics", className="mb-0"),
                                  html.Span(id="stats-summary", className="small text-muted")],
                                 className="d-flex justify-content-between align-items-baseline")),
         dbc.CardBody([
-            dbc.Progress(id="stats-progress", value=0, class_name="mb-3 stats-progress"),
+            progress_bar("stats-progress", "stats-progress", "mb-3"),
             dbc.Row([
                 dbc.Col([html.Div("Labels per class", className="small text-muted"),
                          dcc.Graph(id="stats-classes", figure=empty_figure("", 200), config=SMALL_GRAPH_CONFIG)], md=6),
@@ -224,7 +239,7 @@ def training_panel(state: AppState) -> html.Div:
                        disabled=True, title="Stop after the current step; finished epochs are kept"),
             html.Small(id="train-status", className="text-muted ms-3 train-status"),
         ], className="d-flex align-items-center mb-2"),
-        dbc.Progress(id="train-progress", value=0, label="", class_name="mb-2 train-progress"),
+        progress_bar("train-progress", "train-progress", "mb-2"),
         dbc.Alert(id="train-error", color="danger", is_open=False, class_name="small py-2 mb-2"),
         dcc.Graph(id="train-curves", figure=curves_figure([]), config=SMALL_GRAPH_CONFIG),
         dbc.Row([

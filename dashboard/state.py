@@ -19,6 +19,8 @@ from ssvae.predictions import Predictions
 from ssvae.ranking import STRATEGIES, rank
 
 COLOR_MODES = ("label", "predicted", "uncertainty", "truth")
+#: colourings that show the classifier's output: meaningless until it has trained with labels
+CLASSIFIER_COLORS = ("predicted", "uncertainty")
 COLOR_NAMES = {"label": "User label", "predicted": "Predicted class",
                "uncertainty": "Uncertainty", "truth": "Ground truth (evaluation only)"}
 STRATEGY_NAMES = {"entropy": "Entropy", "margin": "Margin", "least_confidence": "Least confidence",
@@ -124,12 +126,29 @@ class AppState:
     def has_map(self) -> bool:
         return self.predictions is not None
 
+    @property
+    def has_model(self) -> bool:
+        """A trained model's snapshot (not a map-only one of the images)."""
+        return self.predictions is not None and self.predictions.has_model
+
+    @property
+    def classifier_trained(self) -> bool:
+        """Whether class predictions mean something: the model has trained with labels."""
+        return self.predictions is not None and self.predictions.classifier_trained
+
+    def color_mode(self) -> str:
+        """The colouring in effect: the chosen one, or user labels while the chosen one needs a
+        classifier that has not trained on labels yet."""
+        if self.color_by in CLASSIFIER_COLORS and not self.classifier_trained:
+            return "label"
+        return self.color_by
+
     def bump(self, *parts: str) -> None:
         for p in parts:
             self.versions[p] = self.versions.get(p, 0) + 1
 
     def available_strategies(self) -> tuple[str, ...]:
-        if self.predictions is None:
+        if not self.has_model:
             return ("random",)
         return tuple(s for s in STRATEGIES if s == "random" or s in self.predictions.scores)
 
@@ -138,7 +157,7 @@ class AppState:
 
     def score_name(self) -> str | None:
         """The score shown in hovers and in the queue: the strategy's, entropy for random."""
-        if self.predictions is None:
+        if not self.has_model:
             return None
         s = self.effective_strategy()
         if s == "random":

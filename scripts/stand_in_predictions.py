@@ -6,7 +6,10 @@ probabilities come from nearest class centroids in that latent space, fitted on 
 ground truth — so they are *not* a model of the user's labels and are only for a look at the
 page. ``meta.stand_in`` says so, and the first real training replaces the file.
 
-    python scripts/stand_in_predictions.py --dataset fashion-mnist [--out PATH]
+    python scripts/stand_in_predictions.py --dataset fashion-mnist [--out PATH] [--map-only]
+
+``--map-only`` writes what the worker writes before any model instead: the 2-D map of the
+images (here their first two principal components) and nothing else.
 """
 from __future__ import annotations
 
@@ -53,11 +56,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="mnist")
     ap.add_argument("--out", default=None, help="default: artifacts/workspace/<dataset>/predictions.npz")
+    ap.add_argument("--map-only", action="store_true",
+                    help="a map-only snapshot (no model: no classes, scores or reconstructions)")
     args = ap.parse_args(argv)
     ds = load_dataset(args.dataset)
     out = Path(args.out) if args.out else artifacts_root() / "workspace" / ds.name / "predictions.npz"
-    stand_in(ds).save(out)
-    print(f"wrote a stand-in predictions snapshot for {ds.name} ({ds.size} images) to {out}")
+    preds = stand_in(ds)
+    if args.map_only:
+        preds = Predictions.map_only(preds.map2d, meta={"stand_in": "pca"})
+    preds.save(out)
+    kind = "map-only" if args.map_only else "stand-in predictions"
+    print(f"wrote a {kind} snapshot for {ds.name} ({ds.size} images) to {out}")
     return 0
 
 

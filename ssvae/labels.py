@@ -124,7 +124,8 @@ class MergeReport:
     kept: str = "ours"  # which side won the conflicts
 
     def summary(self) -> str:
-        text = f"{self.added} new, {self.unchanged} already identical, {len(self.conflicts)} conflicts"
+        n = len(self.conflicts)
+        text = f"{self.added} new, {self.unchanged} already identical, {n} conflict{'' if n == 1 else 's'}"
         if self.conflicts:
             text += " (kept the existing labels)" if self.kept == "ours" else " (took the imported labels)"
         return text

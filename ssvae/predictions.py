@@ -16,6 +16,9 @@ import numpy as np
 from ssvae.atomic import atomic_write_bytes
 from ssvae.errors import CheckpointError
 
+#: ``meta["stage"]`` of a map-only snapshot: the 2-D map of the images, before any model
+STAGE_IMAGES = "images"
+
 
 @dataclass(eq=False)
 class Predictions:
@@ -28,6 +31,9 @@ class Predictions:
     scores  name -> float32 N, higher means less certain ("entropy", "margin",
             "least_confidence", "bald")
     meta    JSON-able facts: epoch, step, labels_fingerprint, num_labels, test_accuracy, …
+
+    A *map-only* snapshot (:meth:`map_only`, ``meta["stage"] == "images"``) comes before any
+    model: probs of shape N×0, no scores, no reconstructions (recon of length 0).
     """
 
     latent: np.ndarray
@@ -40,6 +46,33 @@ class Predictions:
     @property
     def size(self) -> int:
         return int(self.probs.shape[0])
+
+    @classmethod
+    def map_only(cls, map2d: np.ndarray, latent: np.ndarray | None = None,
+                 meta: dict[str, Any] | None = None) -> "Predictions":
+        """The 2-D map of the images before any model exists (no classes, scores or recon)."""
+        map2d = np.asarray(map2d, dtype=np.float32)
+        n = len(map2d)
+        latent = np.zeros((n, 0), np.float32) if latent is None else np.asarray(latent, np.float32)
+        return cls(latent=latent, map2d=map2d, probs=np.zeros((n, 0), np.float32),
+                   recon=np.zeros((0,), np.uint8), scores={},
+                   meta={"epoch": None, "num_labels": 0, **(meta or {}), "stage": STAGE_IMAGES})
+
+    @property
+    def has_model(self) -> bool:
+        """False for a map-only snapshot: no class probabilities, scores or reconstructions."""
+        return self.meta.get("stage") != STAGE_IMAGES and self.probs.ndim == 2 and self.probs.shape[1] > 0
+
+    @property
+    def classifier_trained(self) -> bool:
+        """Whether the class probabilities come from a classifier trained on labels
+        (``meta["num_labels"] > 0``; a snapshot that does not record it counts as trained)."""
+        n = self.meta.get("num_labels")
+        return self.has_model and (not isinstance(n, (int, float)) or n > 0)
+
+    @property
+    def has_recon(self) -> bool:
+        return self.has_model and self.recon.shape[:1] == (self.size,)
 
     @property
     def pred(self) -> np.ndarray:
@@ -80,4 +113,8 @@ class Predictions:
             raise CheckpointError(f"{path}: predictions snapshot lacks {exc}.") from None
 
     def fits(self, num_items: int, num_classes: int) -> bool:
+        if self.map2d.shape != (num_items, 2):
+            return False
+        if not self.has_model:
+            return self.probs.shape[0] == num_items
         return self.probs.shape == (num_items, num_classes)

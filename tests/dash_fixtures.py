@@ -24,7 +24,8 @@ def synthetic_dataset(n: int = 300, k: int = 10, side: int = 28, seed: int = 0,
                    truth=truth.astype(np.int64), labels_dir=root)
 
 
-def synthetic_predictions(ds: Dataset, seed: int = 1, latent_dim: int = 8) -> Predictions:
+def synthetic_predictions(ds: Dataset, seed: int = 1, latent_dim: int = 8, num_labels: int = 20) -> Predictions:
+    """A trained model's snapshot (``num_labels=0``: trained without labels, no classifier)."""
     rng = np.random.default_rng(seed)
     n, k = ds.size, ds.num_classes
     logits = rng.normal(size=(n, k)).astype(np.float32) * 2
@@ -39,5 +40,11 @@ def synthetic_predictions(ds: Dataset, seed: int = 1, latent_dim: int = 8) -> Pr
     scores["bald"] = rng.random(n).astype(np.float32)
     recon = (255 - ds.images).astype(np.uint8)
     return Predictions(latent=latent, map2d=map2d.astype(np.float32), probs=probs, recon=recon,
-                       scores=scores, meta={"epoch": 3, "num_labels": 0})
+                       scores=scores, meta={"epoch": 3, "num_labels": num_labels})
+
+
+def map_only_predictions(ds: Dataset, seed: int = 1) -> Predictions:
+    """What the worker writes before any model: the map of the images, nothing else."""
+    p = synthetic_predictions(ds, seed)
+    return Predictions.map_only(p.map2d, meta={"embedding": "synthetic"})
 

@@ -152,12 +152,13 @@ def test_download_and_import_labels_csv(dash_duo, tmp_path):
     other = tmp_path / "other.csv"
     other.write_text(f"Serial,label\n{serial},7\n{(serial + 1) % N},7\n")
     dash_duo.driver.find_element("css selector", "#upload input[type=file]").send_keys(str(other))
-    dash_duo.wait_for_contains_text("#import-summary", "1 new labels", timeout=10)
+    dash_duo.wait_for_contains_text("#import-summary", "1 new label,", timeout=10)
     assert f"Serial {serial}: 5 → 7" in dash_duo.find_element("#import-summary").text
     dash_duo.find_element("#import-ours").click()
+    # the message first: it closes by itself after a few seconds
+    dash_duo.wait_for_contains_text("#message", "Imported other.csv", timeout=10)
     wait_until(lambda: len(rows(app)) == 2, what="the import")
     assert f"{serial},5" in rows(app)  # kept mine on the conflict
-    dash_duo.wait_for_contains_text("#message", "Imported other.csv", timeout=10)
 
 
 def test_reload_keeps_state_and_undo(dash_duo, tmp_path):
@@ -194,7 +195,7 @@ def test_reload_keeps_state_and_undo(dash_duo, tmp_path):
 def test_page_without_predictions_lets_the_user_label(dash_duo, tmp_path):
     app = make_app(tmp_path, with_predictions=False)
     dash_duo.start_server(app)
-    dash_duo.wait_for_contains_text("#map-placeholder", "after the first training", timeout=10)
+    dash_duo.wait_for_contains_text("#map-placeholder", "appears here shortly", timeout=10)
     dash_duo.wait_for_contains_text("#queue-caption", "random order", timeout=10)
     items = dash_duo.driver.find_elements("css selector", "#queue [data-serial]")
     assert len(items) == 20

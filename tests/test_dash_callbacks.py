@@ -184,7 +184,7 @@ def test_export_and_import_with_conflict_summary(app, page):
                      {"upload.filename": "other.csv"})
     assert call.value("import-modal", "is_open") is True
     summary = json.dumps(call.value("import-summary", "children"))
-    assert "1 new labels" in summary and "1 conflicts" in summary and "Serial 1: 1 \\u2192 7" in summary
+    assert "1 new label," in summary and "1 conflict." in summary and "Serial 1: 1 \\u2192 7" in summary
     pending = call.value("import-pending", "data")
     dep = page.find("import-theirs.n_clicks")
     call = page.post(dep, "import-theirs.n_clicks", {"import-theirs.n_clicks": 1},
@@ -275,16 +275,17 @@ def test_structurally_broken_requests_change_nothing(app, page):
 
 
 def test_hover_card_shows_serial_prediction_and_score(app, page):
-    dep = page.find("map.hoverData", "map-tooltip")
-    hover = {"points": [{"curveNumber": 0, "pointIndex": 5, "bbox": {"x0": 1, "x1": 2, "y0": 1, "y1": 2}}]}
-    call = page.post(dep, "map.hoverData", {"map.hoverData": hover})
+    dep = page.find("hover-point.data", "map-tooltip")
+    hover = {"serial": 5, "bbox": {"x0": 1, "x1": 2, "y0": 1, "y1": 2}}
+    call = page.post(dep, "hover-point.data", {"hover-point.data": hover})
     assert call.value("map-tooltip", "show") is True
     text = json.dumps(call.value("map-tooltip", "children"))
     p = app.ssvae.state.predictions
     assert "Serial 5" in text and f"predicted {int(p.pred[5])}" in text and "entropy" in text
     assert "data:image/png;base64," in text
-    for bad in ({"points": [{"curveNumber": 0, "pointIndex": "5"}]}, {"points": []}, None):
-        call = page.post(dep, "map.hoverData", {"map.hoverData": bad})
+    assert call.value("hover-shown", "data")["serial"] == 5
+    for bad in ({"serial": "5"}, {"serial": 10 ** 9}, {}, "x", None):
+        call = page.post(dep, "hover-point.data", {"hover-point.data": bad})
         assert call.value("map-tooltip", "show") is False
 
 

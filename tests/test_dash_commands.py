@@ -210,7 +210,7 @@ def test_import_merges_with_conflict_policy_and_undoes(ds, ws, tmp_path):
     disp.dispatch(Label(1, 1))
     text = "Serial,label\n1,7\n2,2\n"
     res = disp.dispatch(ImportLabels(text, "theirs.csv", "ours"))
-    assert res.ok and "1 new" in res.message and "1 conflicts" in res.message
+    assert res.ok and "1 new" in res.message and "1 conflict " in res.message
     assert state.labels.as_dict() == {1: 1, 2: 2}
     disp.dispatch(Undo())
     res = disp.dispatch(ImportLabels(text, "theirs.csv", "theirs"))

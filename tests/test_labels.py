@@ -126,7 +126,7 @@ def test_import_merge_reports_conflicts_and_respects_preference(tmp_path):
     assert (report.added, report.unchanged, report.conflicts) == (2, 1, [(2, "2", "7")])
     report = store.merge_file(theirs, prefer="ours")
     assert store.as_dict() == {1: 1, 2: 2, 3: 3, 4: 4, 5: 5}
-    assert "1 conflicts (kept the existing labels)" in report.summary()
+    assert "1 conflict (kept the existing labels)" in report.summary()
     report = store.merge_file(theirs, prefer="theirs")
     assert store.get(2) == 7 and report.kept == "theirs"
     assert LabelStore(tmp_path / "ours.csv", 20, DIGITS).get(2) == 7

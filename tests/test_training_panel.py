@@ -75,7 +75,7 @@ def test_start_refuse_stop_and_curves_grow_by_extension(app):
     n_runs = len(ended_runs(app))
     start = page.trigger("train-start.n_clicks", 1, form(app, epochs=5000, learning_rate=0.002))
     assert start.result["ok"], start.result
-    assert "5000 epochs on 1 labels" in start.result["message"]
+    assert "5,000 epochs on 1 label;" in start.result["message"]
     again = page.trigger("train-start.n_clicks", 2, form(app, epochs=3))
     assert not again.result["ok"] and "already" in again.result["message"]
     wait_for(lambda: state.worker.status().get("progress", 0) >= 1, what="an epoch")

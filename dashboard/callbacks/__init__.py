@@ -60,7 +60,7 @@ class Context:
 
     def recon_image(self, serial: int) -> str | None:
         p = self.state.predictions
-        if p is None:
+        if p is None or not p.has_recon:
             return None
         if self.recon is None or self.extras.get("recon_of") is not p:
             self.recon = ImageCache(p.recon)

@@ -9,6 +9,7 @@ from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
 from dashboard.commands import CommandError, ExportLabels, ImportLabels, plan_import
+from dashboard.text import plural
 
 MAX_UPLOAD = 20 * 1024 * 1024
 
@@ -34,8 +35,9 @@ def decode_upload(contents, filename) -> tuple[str, str]:
 
 
 def summary_view(state, report_ours, filename) -> list:
-    rows = [html.P([html.B(filename), f": {report_ours.added} new labels, {report_ours.unchanged} "
-                    f"already identical, {len(report_ours.conflicts)} conflicts."])]
+    rows = [html.P([html.B(filename), f": {plural(report_ours.added, 'new label')}, "
+                    f"{report_ours.unchanged:,} already identical, "
+                    f"{plural(len(report_ours.conflicts), 'conflict')}."])]
     if report_ours.conflicts:
         rows.append(html.P("Conflicts (Serial: your label → imported label):", className="mb-1"))
         items = [html.Li(f"Serial {s}: {ours} → {theirs}") for s, ours, theirs in report_ours.conflicts[:12]]
@@ -44,7 +46,7 @@ def summary_view(state, report_ours, filename) -> list:
         rows.append(html.Ul(items, className="small conflict-list"))
     else:
         rows.append(html.P("No conflicts: both buttons do the same.", className="text-muted"))
-    rows.append(html.P(f"You have {len(state.labels)} labels now; the import can be undone.",
+    rows.append(html.P(f"You have {plural(len(state.labels), 'label')} now; the import can be undone.",
                        className="small text-muted mb-0"))
     return rows
 

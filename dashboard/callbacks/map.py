@@ -2,20 +2,49 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, html, no_update
+from dash import ClientsideFunction, Input, Output, Patch, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import need
 from dashboard.commands import CommandError, check_serial, Select, SelectBatch, SetColorBy
 from dashboard.figures import (empty_figure, main_marker, map_figure, overlay_trace,
                                palette, selected_trace)
-from dashboard.state import COLOR_NAMES
+from dashboard.state import CLASSIFIER_COLORS, COLOR_MODES, COLOR_NAMES
 
 PARTS = ("predictions", "color", "labels", "selection", "batch")
 
 
+def map_caption(state) -> str:
+    caption = f"{state.size:,} images · {len(state.labels):,} labeled"
+    p = state.predictions
+    if not p.has_model:
+        return caption + " · map of the images, no model yet"
+    if p.meta.get("epoch") is not None:
+        caption += f" · model after epoch {p.meta['epoch']}"
+    return caption
+
+
+def no_labels_notice(state) -> list:
+    """Said plainly while the classifier's output means nothing; empty once it has labels."""
+    if state.classifier_trained:
+        return []
+    first = ("No model yet: the map places the images themselves by similarity."
+             if not state.has_model else
+             "The model has learned the images, not the classes: it predicts nothing yet.")
+    return [html.B("The classifier has no labels yet. "), first + " Lasso a cluster "
+            "(toolbar, top right of the map) and label it, or label images from the queue; class "
+            "predictions appear after the next training."]
+
+
+def color_options(state) -> list[dict]:
+    trained = state.classifier_trained
+    return [{"label": COLOR_NAMES[m], "value": m,
+             "disabled": (m == "truth" and not state.dataset.has_truth)
+             or (m in CLASSIFIER_COLORS and not trained)} for m in COLOR_MODES]
+
+
 def legend(state) -> list:
-    mode = state.color_by
+    mode = state.color_mode()
     items = []
     if mode == "uncertainty":
         items.append(html.Span(["colour: ", html.B(state.score_name().replace("_", " ")),
@@ -39,8 +68,10 @@ def register(app, ctx) -> None:
 
     @app.callback(Output("map", "figure"), Output("seen-map", "data"),
                   Output("map-legend", "children"), Output("map-placeholder", "className"),
-                  Output("map", "className"), Output("map-caption", "children"),
-                  Output("color-by-wrap", "className"),
+                  Output("map-wrap", "className"), Output("map-caption", "children"),
+                  Output("color-by-wrap", "className"), Output("color-by", "options"),
+                  Output("color-by", "value"),
+                  Output("map-notice", "children"), Output("map-notice", "className"),
                   Input("versions", "data"), State("seen-map", "data"))
     def render_map(_versions, seen):
         with ctx.lock:
@@ -49,15 +80,18 @@ def register(app, ctx) -> None:
             if state.predictions is None:
                 if moved is not None and "predictions" not in moved:
                     raise PreventUpdate
-                return (empty_figure(""), seen_now, [], "map-placeholder", "map-graph map-waiting",
-                        "no model yet", "d-none")
-            caption = f"{state.size:,} images · {len(state.labels):,} labeled"
-            meta = state.predictions.meta or {}
-            if meta.get("epoch") is not None:
-                caption += f" · model after epoch {meta['epoch']}"
+                return (empty_figure(""), seen_now, [], "map-placeholder", "map-wrap map-waiting",
+                        "no map yet", "d-none", no_update, no_update, [], "d-none")
+            caption = map_caption(state)
             if moved is None or "predictions" in moved:
+                notice = no_labels_notice(state)
+                # a colouring the classifier cannot give yet falls back to the labels, on the
+                # buttons too (that sends SetColorBy, so the choice is kept as shown)
+                mode = state.color_mode()
                 return (map_figure(state), seen_now, legend(state), "map-placeholder d-none",
-                        "map-graph", caption, "")
+                        "map-wrap", caption, "", color_options(state),
+                        mode if mode != state.color_by else no_update,
+                        notice, "map-notice" if notice else "d-none")
             patch = Patch()
             if "color" in moved:
                 patch["data"][0]["marker"] = main_marker(state)
@@ -72,7 +106,8 @@ def register(app, ctx) -> None:
                 patch["data"][1]["selectedpoints"] = None
                 patch["layout"]["selections"] = []
             new_legend = legend(state) if "color" in moved else no_update
-            return patch, seen_now, new_legend, no_update, no_update, caption, no_update
+            return (patch, seen_now, new_legend, no_update, no_update, caption, no_update, no_update,
+                    no_update, no_update, no_update)
 
     @app.callback(Output("result", "data", allow_duplicate=True),
                   Input("map", "clickData"), prevent_initial_call=True)
@@ -105,19 +140,32 @@ def register(app, ctx) -> None:
     def on_color(mode):
         return ctx.run(SetColorBy(mode))
 
+    # Hover: the browser shows and hides the tooltip itself (no round trip) and asks the server
+    # only for a point whose card it does not hold yet, keeping the tooltip hidden meanwhile,
+    # so a busy server never leaves a "Loading…" tooltip over the map (e.g. after a click,
+    # when Plotly re-sends the hover of the same point).
+    app.clientside_callback(
+        ClientsideFunction(namespace="ssvae", function_name="hover"),
+        Output("hover-point", "data"), Output("map-tooltip", "show", allow_duplicate=True),
+        Output("map-tooltip", "bbox", allow_duplicate=True),
+        Input("map", "hoverData"), State("hover-shown", "data"), State("versions", "data"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(Output("map-tooltip", "show"), Output("map-tooltip", "bbox"),
-                  Output("map-tooltip", "children"),
-                  Input("map", "hoverData"), prevent_initial_call=True)
-    def on_hover(hover):
-        if hover is None:
-            return False, no_update, no_update
+                  Output("map-tooltip", "children"), Output("hover-shown", "data"),
+                  Input("hover-point", "data"), prevent_initial_call=True)
+    def on_hover(point):
+        if not isinstance(point, dict):
+            return False, no_update, no_update, no_update
         try:
-            point = _first_point(hover)
-            serial = check_serial(_serial_of(point), state)
+            serial = check_serial(point.get("serial"), state)
         except CommandError:
-            return False, no_update, no_update
-        with ctx.lock:
-            return True, point.get("bbox"), hover_card(ctx, serial)
+            return False, no_update, no_update, no_update
+        bbox = point.get("bbox") if isinstance(point.get("bbox"), dict) else no_update
+        with ctx.lock:  # the card is good until the labels or the predictions move
+            shown = {"serial": serial, "v": [state.versions["labels"], state.versions["predictions"]]}
+            return True, bbox, hover_card(ctx, serial), shown
 
 
 def hover_card(ctx, serial: int):
@@ -125,7 +173,7 @@ def hover_card(ctx, serial: int):
     rows = [html.Div(f"Serial {serial}", className="fw-semibold")]
     label = state.labels.get(serial)
     p = state.predictions
-    if p is not None:
+    if state.classifier_trained:
         k = int(p.pred[serial])
         rows.append(html.Div(f"predicted {state.class_names[k]} ({p.probs[serial, k]:.0%})"))
         name = state.score_name()

@@ -29,8 +29,30 @@ def thumbnails(ctx) -> list:
     return items
 
 
+#: why the queue offers these images first, per strategy (a stand-in for
+#: ``ssvae.ranking.strategy_reason``: switch :func:`queue_reason` to it once it lands)
+REASONS = {
+    "entropy": "Least certain by entropy: the model spreads its belief over several classes",
+    "margin": "Least certain by margin: the model's top two classes are nearly tied",
+    "least_confidence": "Least certain: the model's favourite class has the lowest probability",
+    "bald": "Most disputed (BALD): the model's samples disagree on the class",
+    "random": "Random order: a baseline, no model guidance",
+}
+
+
+def queue_reason(state) -> str:
+    """A few words on why these images come first."""
+    if not state.has_model:
+        return "Random images: no model yet to say which would help most"
+    strategy = state.effective_strategy()
+    if strategy != "random" and not state.classifier_trained:
+        return "Uncertainty of a classifier with no labels yet: means little until you label a few"
+    reason = REASONS.get(strategy, strategy)
+    return reason + (" · spread over the map (diverse batch)" if state.diverse and strategy != "random" else "")
+
+
 def caption(state) -> str:
-    if state.predictions is None:
+    if not state.has_model:
         return "random order until the first training"
     s = state.effective_strategy()
     text = "highest " + (state.score_name() or "").replace("_", " ") if s != "random" else "random order"
@@ -43,6 +65,7 @@ def register(app, ctx) -> None:
     @app.callback(Output("queue", "children"), Output("seen-queue", "data"),
                   Output("queue-caption", "children"), Output("strategy", "options"),
                   Output("strategy", "disabled"), Output("diverse", "disabled"),
+                  Output("queue-reason", "children"),
                   Input("versions", "data"), State("seen-queue", "data"))
     def render_queue(_versions, seen):
         with ctx.lock:
@@ -50,9 +73,9 @@ def register(app, ctx) -> None:
             available = state.available_strategies()
             options = [{"label": STRATEGY_NAMES[s], "value": s, "disabled": s not in available}
                        for s in STRATEGY_NAMES]
-            no_model = state.predictions is None
+            no_model = not state.has_model
             return (thumbnails(ctx), {p: state.versions[p] for p in PARTS}, caption(state), options,
-                    no_model, no_model)
+                    no_model, no_model, queue_reason(state))
 
     @app.callback(Output("result", "data", allow_duplicate=True),
                   Input("strategy", "value"), Input("diverse", "value"), prevent_initial_call=True)

@@ -37,8 +37,9 @@ def register(app, ctx) -> None:
                           if label is not None else html.Span("unlabeled", className="text-muted"))
             recon = ctx.recon_image(s)
             p = state.predictions
-            pred = "no model yet"
-            if p is not None:
+            pred = ("no model yet" if not state.has_model
+                    else "the classifier has no labels yet: no prediction")
+            if state.classifier_trained:
                 c = int(p.pred[s])
                 pred = f"model: {state.class_names[c]} ({p.probs[s, c]:.0%})"
                 name = state.score_name()

@@ -11,7 +11,7 @@ def register(app, ctx) -> None:
     state = ctx.state
 
     @app.callback(Output("stats-summary", "children"), Output("stats-progress", "value"),
-                  Output("stats-progress", "label"), Output("stats-classes", "figure"),
+                  Output("stats-progress-text", "children"), Output("stats-classes", "figure"),
                   Output("stats-history", "figure"), Output("seen-stats", "data"),
                   Input("versions", "data"), State("seen-stats", "data"))
     def render_stats(_versions, seen):
@@ -20,6 +20,6 @@ def register(app, ctx) -> None:
             n, total = len(state.labels), state.size
             pct = 100.0 * n / total if total else 0.0
             return (f"{n:,} of {total:,} labeled ({pct:.2f}%)", pct,
-                    f"{n:,}" if pct >= 4 else "",
+                    f"{n:,} / {total:,} labeled",
                     class_counts_figure(state), history_figure(state),
                     {"labels": state.versions["labels"]})

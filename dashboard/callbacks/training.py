@@ -34,7 +34,7 @@ def fmt_duration(seconds) -> str:
 
 
 def progress_view(status: dict, events: list[dict]) -> tuple[float, str, str]:
-    """Bar value (0–100), its label and a one-line status text."""
+    """Bar value (0–100), the bar's own text and a one-line status text."""
     st = status.get("status")
     epochs = status.get("epochs") or 0
     done = float(status.get("progress") or status.get("epoch") or 0)
@@ -45,13 +45,15 @@ def progress_view(status: dict, events: list[dict]) -> tuple[float, str, str]:
         text += f" · ETA {fmt_duration(eta)}" if eta is not None else " · compiling"
         text += f" · {status.get('labels', 0):,} labels"
         acc = next((e["test_accuracy"] for e in reversed(events) if "test_accuracy" in e), None)
-        if isinstance(acc, (int, float)):
+        if isinstance(acc, (int, float)) and status.get("labels"):  # no labels: no classifier
             text += f" · test accuracy {100 * acc:.1f}%"
         if st == STOPPING:
             text = f"stopping · {text}"
-        return pct, f"{pct:.0f}%" if pct >= 8 else "", text
+        return pct, f"epoch {min(int(done) + 1, epochs)} of {epochs} · {pct:.0f}%", text
     if st in (QUEUED, STARTING):
-        return 0.0, "", status.get("message") or "starting"
+        return 0.0, "starting…", status.get("message") or "starting"
+    if st == IDLE and epochs and done:
+        return pct, f"last run: {min(int(done), epochs)} of {epochs} epochs", status.get("message") or ""
     return pct if st == IDLE else 0.0, "", status.get("message") or ""
 
 
@@ -66,7 +68,7 @@ def history_table(runs: list[dict]):
     for r in sorted(runs, key=lambda r: r.get("finished_at") or 0, reverse=True)[:HISTORY_ROWS]:
         final = r.get("final") or {}
         when = time.strftime("%H:%M", time.localtime(r["finished_at"])) if r.get("finished_at") else "–"
-        acc = r.get("test_accuracy")
+        acc = r.get("test_accuracy") if r.get("labels") else None  # no labels: no classifier
         rows.append(html.Tr([
             html.Td(when), html.Td(r.get("status", "")), html.Td(_num(r.get("labels"), "{:,}")),
             html.Td(_num(r.get("epochs"), "{:d}")), html.Td(_num(final.get("loss"))),
@@ -100,7 +102,7 @@ def register(app, ctx) -> None:
         return ctx.run(StopTraining())
 
     @app.callback(Output("train-badge", "children"), Output("train-badge", "color"),
-                  Output("train-progress", "value"), Output("train-progress", "label"),
+                  Output("train-progress", "value"), Output("train-progress-text", "children"),
                   Output("train-progress", "animated"), Output("train-progress", "striped"),
                   Output("train-status", "children"),
                   Output("train-start", "disabled"), Output("train-stop", "disabled"),
@@ -125,11 +127,13 @@ def register(app, ctx) -> None:
 
         # curves: the whole figure for a new run (or a new tab), else only the new events
         events = channel.curves(run_id)
+        labeled = bool(status.get("labels")) or not run_id  # a run with no labels trains no classifier
         if seen.get("run") != run_id or not seen.get("n") or seen["n"] > len(events):
             title = f"run {run_id} · {status.get('labels', 0):,} labels" if run_id else ""
-            figure, extend = curves_figure(events, title), no_update
+            figure, extend = curves_figure(events, title, labeled=labeled,
+                                           epochs=status.get("epochs")), no_update
         elif len(events) > seen["n"]:
-            figure, extend = no_update, curves_extension(events[seen["n"]:])
+            figure, extend = no_update, curves_extension(events[seen["n"]:], labeled=labeled)
         else:
             figure, extend = no_update, no_update
 
