@@ -10,7 +10,7 @@ import sys
 
 from ssvae.errors import SSVAEError
 
-COMMAND_MODULES = ("data", "labels", "train", "rank", "simulate", "compare", "dashboard")
+COMMAND_MODULES = ("data", "labels", "train", "rank", "map", "simulate", "compare", "dashboard")
 
 
 def build_parser() -> argparse.ArgumentParser:
