@@ -1,0 +1,108 @@
+"""``ssvae map``: the 2-D map as a CSV (``Serial,x,y`` and, from a model, ``predicted,uncertainty``).
+
+With a model it writes the map of the newest predictions snapshot (of a run folder, a
+dashboard workspace, or by default whichever of the data set's newest run and its default
+workspace is newer); with none it embeds the images themselves (:func:`ssvae.embedding.image_map`).
+``uncertainty`` is 1 − the probability of the predicted class. No JAX.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from ssvae.cli.common import add_config_arg, add_data_args, config_from_args, dataset_from_config
+from ssvae.errors import CheckpointError, SSVAEError
+from ssvae.paths import artifacts_root
+
+PREDICTIONS = "predictions.npz"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("map", help="write the 2-D map of the data set as Serial,x,y CSV")
+    add_config_arg(p)
+    add_data_args(p, labels=False)
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--run", default=None, metavar="DIR",
+                       help="run folder whose predictions to use")
+    where.add_argument("--workspace", default=None, metavar="DIR",
+                       help="dashboard workspace whose predictions to use, if it has any "
+                            "(default: the newer of the data set's newest run and "
+                            "artifacts/workspace/<dataset>/)")
+    p.add_argument("--images", action="store_true",
+                   help="embed the images themselves even where a model exists")
+    p.add_argument("--seed", type=int, default=0, help="seed of the image map (default: 0)")
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="CSV file to write")
+    p.set_defaults(func=run_map)
+
+
+def default_workspace(dataset_name: str) -> Path:
+    """Where ``ssvae dashboard`` keeps a data set's workspace unless told otherwise."""
+    return artifacts_root() / "workspace" / dataset_name
+
+
+def find_predictions(dataset_name: str, run: str | None = None,
+                     workspace: str | None = None) -> Path | None:
+    """The predictions snapshot to map: the run's (which must exist), the workspace's (if
+    any), or by default the newer of the newest run's and the default workspace's."""
+    from ssvae.cli.train import find_runs
+
+    if run is not None:
+        path = Path(run) / PREDICTIONS
+        if not path.is_file():
+            raise CheckpointError(f"{run}: not a run folder with a {PREDICTIONS}.")
+        return path
+    if workspace is not None:
+        if not Path(workspace).is_dir():
+            raise SSVAEError(f"{workspace}: workspace folder not found.")
+        path = Path(workspace) / PREDICTIONS
+        return path if path.is_file() else None
+    candidates = [default_workspace(dataset_name) / PREDICTIONS]
+    candidates += [r / PREDICTIONS for r in find_runs(dataset_name)[:1]]
+    found = [p for p in candidates if p.is_file()]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
+def run_map(args) -> int:
+    import numpy as np
+
+    from ssvae.atomic import atomic_write_text
+
+    cfg = config_from_args(args)
+    ds = dataset_from_config(cfg)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise SSVAEError(f"--out {out}: folder {out.parent} does not exist.")
+    path = None if args.images else find_predictions(ds.name, args.run, args.workspace)
+    if path is None:
+        from ssvae.embedding import image_map
+
+        print(f"mapping the {ds.size} images of '{ds.name}' themselves"
+              + ("" if args.images else " (no model yet)"))
+        map2d = image_map(ds.images, seed=args.seed)
+        header = ["Serial", "x", "y"]
+        rows = ([i, f"{x:.6g}", f"{y:.6g}"] for i, (x, y) in enumerate(map2d))
+    else:
+        from ssvae.predictions import Predictions
+
+        preds = Predictions.load(path)
+        if not preds.fits(ds.size, ds.num_classes) or preds.map2d.shape != (ds.size, 2):
+            raise CheckpointError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
+                                  f"{preds.probs.shape[1]} classes, but '{ds.name}' has {ds.size} "
+                                  f"and {ds.num_classes}; train again on this data set.")
+        print(f"map of the model in {path.parent} "
+              f"(epoch {preds.meta.get('epoch', '?')}, {preds.meta.get('num_labels', '?')} labels)")
+        names = [str(c) for c in ds.class_names]
+        header = ["Serial", "x", "y", "predicted", "uncertainty"]
+        rows = ([i, f"{x:.6g}", f"{y:.6g}", names[k], f"{1.0 - c:.4f}"] for i, ((x, y), k, c)
+                in enumerate(zip(np.asarray(preds.map2d), preds.pred, preds.confidence)))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    try:
+        atomic_write_text(out, buf.getvalue())
+    except OSError as exc:
+        raise SSVAEError(f"--out {out}: cannot write it ({exc.strerror or exc}).") from None
+    print(f"wrote {ds.size} points to {out}")
+    return 0
