@@ -11,7 +11,8 @@ import csv
 import io
 from pathlib import Path
 
-from ssvae.cli.common import add_config_arg, add_data_args, config_from_args, dataset_from_config
+from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
+from ssvae.workspace import dataset_from_config
 from ssvae.errors import CheckpointError, SSVAEError
 from ssvae.paths import artifacts_root
 
