@@ -7,12 +7,12 @@ uncertainty scores (entropy, margin, least confidence from the probabilities; BA
 Monte-Carlo samples: dropout masks on the classifier head, or z samples when the classifier reads
 the latent code).
 
-The map is the latent itself when it is 2-D. Otherwise it is the first two principal
-components of the classifier's hidden features: in M2 the latent z is the *style* left over
-once the class is known, so its projection mixes the classes (2-D 10-nearest-neighbour
-accuracy 31 % on the bundled MNIST after 150 labels), while the features from which q(y|x)
-reads the class lay the classes out (66 %, same model). The map is rotated/reflected (orthogonal
-Procrustes) onto the previous one so that a retrain does not flip or spin the picture.
+The map is drawn from the classifier's hidden features, not from z: in M2 the latent z is
+the *style* left over once the class is known, so its projection mixes the classes, while the
+features from which q(y|x) reads the class lay the classes out. They are reduced to their
+principal components (the first 32 are kept as the snapshot's ``embedding``, which the query
+strategy clusters) and laid out by UMAP (:mod:`ssvae.embedding`), started from the previous
+map and aligned onto it so that a retrain does not scramble the picture.
 """
 from __future__ import annotations
 
@@ -49,26 +49,43 @@ def pca_map(latent: np.ndarray, previous: np.ndarray | None = None, max_fit: int
     return proj.astype(np.float32)
 
 
+EMBEDDING_DIMS = 32  # principal components of the classifier's features kept per image
+MAP_KINDS = ("umap", "pca")
+
+
 def predict(snapshot: core.Snapshot, images, dataset_name: str,
-            previous: Predictions | None = None, test_accuracy: float | None = None) -> Predictions:
+            previous: Predictions | None = None, test_accuracy: float | None = None,
+            map_kind: str = "umap") -> Predictions:
     """Predictions of ``snapshot``'s model over ``images`` (the whole pool, device-resident or
-    numpy). The map is aligned with ``previous``'s (or the snapshot's last map) and becomes the
-    snapshot's ``last_map``."""
+    numpy). The embedding is the first principal components of the classifier's hidden
+    features; the map is a UMAP of them started from and aligned to ``previous``'s map (or the
+    snapshot's last map), or with ``map_kind="pca"`` their first two components (no UMAP: what
+    the simulation uses, which never looks at a map). The map becomes the snapshot's
+    ``last_map``."""
+    from ssvae.embedding import PCA_DIMS, feature_map, pca_reduce
+
+    if map_kind not in MAP_KINDS:
+        raise ValueError(f"map_kind must be one of {MAP_KINDS}, got {map_kind!r}")
     t = snapshot.config.train
     model, params = snapshot.model, snapshot.eval_params
     bs = min(t.eval_batch_size, max(16, images.shape[0]))
     latent, probs, recon, bald, features = core.batched(
         lambda x, k: core.predict_batch(params, x, k, model=model, mc_samples=t.mc_samples),
         images, bs, jax.random.fold_in(snapshot.key, 0xBA1D))
+    reduced = pca_reduce(features, PCA_DIMS, seed=t.seed)
     prev_map = previous.map2d if previous is not None else snapshot.last_map
-    map2d = pca_map(latent if latent.shape[1] == 2 else features, prev_map, seed=t.seed)
+    if map_kind == "umap":
+        map2d = feature_map(reduced, previous=prev_map, seed=t.seed)
+    else:
+        map2d = pca_map(reduced, prev_map, seed=t.seed)
     snapshot.last_map = map2d
     scores = probability_scores(probs)
     scores["bald"] = bald.astype(np.float32)
     meta = {"epoch": snapshot.epoch, "step": int(snapshot.state.step),
             "labels_fingerprint": snapshot.labels_fingerprint, "num_labels": snapshot.num_labels,
-            "dataset": dataset_name}
+            "dataset": dataset_name, "map": map_kind}
     if test_accuracy is not None:
         meta["test_accuracy"] = float(test_accuracy)
     return Predictions(latent=latent.astype(np.float32), map2d=map2d,
-                       probs=probs.astype(np.float32), recon=recon, scores=scores, meta=meta)
+                       probs=probs.astype(np.float32), recon=recon, scores=scores, meta=meta,
+                       embedding=np.ascontiguousarray(reduced[:, :EMBEDDING_DIMS]))

@@ -31,6 +31,9 @@ class Predictions:
     scores  name -> float32 N, higher means less certain ("entropy", "margin",
             "least_confidence", "bald")
     meta    JSON-able facts: epoch, step, labels_fingerprint, num_labels, test_accuracy, …
+    embedding float32 N×E or None: the representation the query strategy clusters and the map
+            is drawn from (principal components of the classifier's hidden features; of the
+            pixels in a map-only snapshot); :attr:`representation` falls back to ``latent``
 
     A *map-only* snapshot (:meth:`map_only`, ``meta["stage"] == "images"``) comes before any
     model: probs of shape N×0, no scores, no reconstructions (recon of length 0).
@@ -42,6 +45,12 @@ class Predictions:
     recon: np.ndarray
     scores: dict[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)
+    embedding: np.ndarray | None = None
+
+    @property
+    def representation(self) -> np.ndarray:
+        """What similarity between images is measured on: the embedding, else the latent."""
+        return self.embedding if self.embedding is not None else self.latent
 
     @property
     def size(self) -> int:
@@ -49,14 +58,16 @@ class Predictions:
 
     @classmethod
     def map_only(cls, map2d: np.ndarray, latent: np.ndarray | None = None,
-                 meta: dict[str, Any] | None = None) -> "Predictions":
+                 meta: dict[str, Any] | None = None,
+                 embedding: np.ndarray | None = None) -> "Predictions":
         """The 2-D map of the images before any model exists (no classes, scores or recon)."""
         map2d = np.asarray(map2d, dtype=np.float32)
         n = len(map2d)
         latent = np.zeros((n, 0), np.float32) if latent is None else np.asarray(latent, np.float32)
         return cls(latent=latent, map2d=map2d, probs=np.zeros((n, 0), np.float32),
                    recon=np.zeros((0,), np.uint8), scores={},
-                   meta={"epoch": None, "num_labels": 0, **(meta or {}), "stage": STAGE_IMAGES})
+                   meta={"epoch": None, "num_labels": 0, **(meta or {}), "stage": STAGE_IMAGES},
+                   embedding=None if embedding is None else np.asarray(embedding, np.float32))
 
     @property
     def has_model(self) -> bool:
@@ -88,6 +99,8 @@ class Predictions:
                   "recon": self.recon,
                   "meta": np.array(json.dumps({"created": time.time(), **self.meta}))}
         arrays.update({f"score_{k}": v for k, v in self.scores.items()})
+        if self.embedding is not None:
+            arrays["embedding"] = self.embedding
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         atomic_write_bytes(path, buf.getvalue())
@@ -108,6 +121,7 @@ class Predictions:
                 recon=arrays["recon"],
                 scores={k[6:]: v for k, v in arrays.items() if k.startswith("score_")},
                 meta=json.loads(str(arrays["meta"])),
+                embedding=arrays.get("embedding"),
             )
         except KeyError as exc:
             raise CheckpointError(f"{path}: predictions snapshot lacks {exc}.") from None

@@ -277,7 +277,7 @@ class Trainer:
             return float("nan")
         return float((self.test_predictions() == np.asarray(self.dataset.test_truth)).mean())
 
-    def predict(self, previous=None):
+    def predict(self, previous=None, map_kind: str = "umap"):
         """Predictions over the whole data set (see :func:`ssvae.predict.predict`)."""
         from ssvae.predict import predict
 
@@ -287,4 +287,4 @@ class Trainer:
             test_accuracy = (last["test_accuracy"] if last.get("epoch") == self.epoch
                              and "test_accuracy" in last else self.test_accuracy())
         return predict(self.snapshot, self._images, self.dataset.name, previous=previous,
-                       test_accuracy=test_accuracy)
+                       test_accuracy=test_accuracy, map_kind=map_kind)

@@ -71,6 +71,21 @@ class Worker:
         self.trainer = Trainer(self.config, self.dataset)
         return "started a new model"
 
+    def draw_image_map(self) -> bool:
+        """Before any model: write the map of the images themselves (a map-only snapshot), so
+        the page has a map to label from while the first model trains. Only when there is no
+        snapshot at all: the page shows the newest file, which must never replace a model's."""
+        if self.predictions_path.exists():
+            return False
+        from ssvae.embedding import images_snapshot
+
+        snap = images_snapshot(self.dataset.images, seed=self.config.train.seed,
+                               meta={"dataset": self.dataset.name})
+        if self.predictions_path.exists():  # a model's snapshot arrived meanwhile
+            return False
+        snap.save(self.predictions_path)
+        return True
+
     # -- loop -------------------------------------------------------------------------------
     def parent_alive(self) -> bool:
         if not self.parent_pid:
@@ -219,6 +234,12 @@ def run_worker(spec: dict[str, Any]) -> None:
     try:
         worker = Worker(spec)
         what = worker.load_model()
+        if not worker.predictions_path.exists():
+            channel.set_state(status=STARTING, pid=os.getpid(),
+                              message="drawing the map of the images")
+            t0 = time.time()
+            if worker.draw_image_map():
+                what += f"; map of the images drawn in {time.time() - t0:.1f} s"
         channel.set_state(status=IDLE, pid=os.getpid(), message=what)
         worker.serve()
     except Exception as exc:
