@@ -154,5 +154,11 @@ def test_stop_before_a_whole_epoch_writes_nothing(service, tiny):
     service.stop_run()  # before the worker has even picked the job up
     summary = wait_run(service, run)
     assert summary["status"] == "stopped" and summary["epochs"] == 0
-    assert not service.predictions_path.exists() and not (service.workspace / "checkpoint").exists()
+    assert not (service.workspace / "checkpoint").exists()
     assert service.channel.result_version() == 0
+    # what is there is the map of the images the worker drew before any model
+    from ssvae.predictions import Predictions
+
+    only = Predictions.load(service.predictions_path)
+    assert not only.has_model and only.map2d.shape == (len(truth), 2)
+    assert only.embedding.shape[0] == len(truth) and np.isfinite(only.map2d).all()
