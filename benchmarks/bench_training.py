@@ -45,11 +45,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def cold_start(ws: Path, labels: Path, wait_first_model: bool) -> dict:
-    """Launch ``ssvae dashboard`` and time it to the page (layout) being served."""
+def cold_start(ws: Path, labels: Path, wait_first_model: bool, extra: tuple = (),
+               image_map: bool | None = None) -> dict:
+    """Launch ``ssvae dashboard`` and time it to the page (layout) being served, the worker
+    ready, the map of the images (a fresh workspace) and the first model's map."""
+    image_map = wait_first_model if image_map is None else image_map
     port = free_port()
     cmd = [sys.executable, "-m", "ssvae", "dashboard", "--no-browser", "--port", str(port),
-           "--workspace", str(ws), "--labels", str(labels)]
+           "--workspace", str(ws), "--labels", str(labels), *extra]
     t0 = time.time()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out: dict = {}
@@ -69,6 +72,10 @@ def cold_start(ws: Path, labels: Path, wait_first_model: bool) -> dict:
         wait_until(lambda: channel.state().get("pid") and channel.state().get("status") in
                    ("idle", "training"), 180, "the worker", interval=0.05)
         out["to_worker_ready_s"] = round(time.time() - t0, 2)
+        if image_map:  # the first map on the page: the worker's map of the images
+            wait_until(lambda: (ws / "predictions.npz").exists(), 900, "the map of the images",
+                       interval=0.1)
+            out["to_image_map_s"] = round((ws / "predictions.npz").stat().st_mtime - t0, 2)
         if wait_first_model:
             runs = wait_until(lambda: channel.runs(), 1800, "the first model", interval=0.5)
             out["first_model_s"] = round(runs[0]["seconds"], 1)

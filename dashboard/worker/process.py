@@ -233,13 +233,15 @@ def run_worker(spec: dict[str, Any]) -> None:
     threading.Thread(target=_heartbeat, args=(channel, stop), daemon=True).start()
     try:
         worker = Worker(spec)
-        what = worker.load_model()
-        if not worker.predictions_path.exists():
+        drawn = ""
+        if not worker.predictions_path.exists():  # the map first: it needs no model, no JAX
             channel.set_state(status=STARTING, pid=os.getpid(),
                               message="drawing the map of the images")
             t0 = time.time()
             if worker.draw_image_map():
-                what += f"; map of the images drawn in {time.time() - t0:.1f} s"
+                drawn = f"; map of the images drawn in {time.time() - t0:.1f} s"
+            channel.set_state(status=STARTING, pid=os.getpid(), message="loading the model")
+        what = worker.load_model() + drawn
         channel.set_state(status=IDLE, pid=os.getpid(), message=what)
         worker.serve()
     except Exception as exc:
