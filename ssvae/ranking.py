@@ -183,7 +183,8 @@ def rank(
     if not diverse or rep is None or k == 1:
         return order[:k].astype(np.int64)
     pool = order[: max(k, min(order.size, pool_factor * k))]
-    return pool[_k_centre(np.asarray(rep, dtype=np.float32)[pool], k)].astype(np.int64)
+    points = np.asarray(rep)[pool].reshape(pool.size, -1).astype(np.float32)
+    return pool[_k_centre(points, k)].astype(np.int64)
 
 
 def random_scores(n: int, seed: int = 0) -> np.ndarray:
