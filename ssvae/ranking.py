@@ -265,12 +265,16 @@ def typicality(x: np.ndarray, rows: np.ndarray | None = None,
 def typiclust(features: np.ndarray, k: int, labeled: np.ndarray, seed: int = 0,
               max_clusters: int = MAX_CLUSTERS) -> np.ndarray:
     """TypiClust (Hacohen et al. 2022): cluster the representation into |labeled| + k
-    clusters (at most ``max_clusters``); then ``k`` times take the cluster with the fewest
+    clusters (rounded down to a multiple of k; at most ``max_clusters``); then ``k`` times take the cluster with the fewest
     labeled and chosen images (the largest first among equals, clusters under
     :data:`MIN_CLUSTER_SIZE` images last) and its most typical image not yet labeled."""
     mask = np.asarray(labeled, dtype=bool)
     x = reduce_features(features, seed=seed)
-    ids = cluster(x, min(int(mask.sum()) + k, max_clusters), seed=seed)
+    # |labeled| + k clusters, rounded down to a multiple of k: the same clusters while a user
+    # labels through one queue, so labeling an image only takes it out of the queue (the
+    # simulation labels k at a time, where this is the paper's |labeled| + k exactly)
+    n_clusters = max(k, k * ((int(mask.sum()) + k) // k))
+    ids = cluster(x, min(n_clusters, max_clusters), seed=seed)
     n_clusters = int(ids.max()) + 1
     size = np.bincount(ids, minlength=n_clusters)
     covered = np.bincount(ids[mask], minlength=n_clusters)

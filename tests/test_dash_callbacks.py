@@ -281,7 +281,8 @@ def test_hover_card_shows_serial_prediction_and_score(app, page):
     assert call.value("map-tooltip", "show") is True
     text = json.dumps(call.value("map-tooltip", "children"))
     p = app.ssvae.state.predictions
-    assert "Serial 5" in text and f"predicted {int(p.pred[5])}" in text and "entropy" in text
+    # the default strategy (auto) ranks by typicality, then margin: the card shows the margin
+    assert "Serial 5" in text and f"predicted {int(p.pred[5])}" in text and "margin" in text
     assert "data:image/png;base64," in text
     for bad in ({"points": [{"curveNumber": 0, "pointIndex": "5"}]}, {"points": []}, None):
         call = page.post(dep, "map.hoverData", {"map.hoverData": bad})
@@ -303,4 +304,4 @@ def test_first_predictions_replace_the_placeholder(tmp_path, ds):
     assert fig["data"][0]["type"] == "scattergl" and len(fig["data"]) == 3
     q = next(c for c in tick.calls if "queue.children" in c.output)
     assert q.value("strategy", "disabled") is False
-    assert "highest entropy" in q.value("queue-caption", "children")
+    assert "highest margin" in q.value("queue-caption", "children")  # the default: auto

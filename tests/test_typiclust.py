@@ -88,3 +88,13 @@ def test_one_list_of_strategies_and_a_reason_for_each():
             text = strategy_reason(name, labels, 10)
             assert text and text != name
     assert "typical" in strategy_reason("auto", 5, 10) and "margin" in strategy_reason("auto", 30, 10)
+
+
+def test_labeling_a_queued_image_only_takes_it_out_of_the_queue():
+    """The page's queue: labeling its first image leaves the rest in place (the clusters
+    stay the same within a block of k labels)."""
+    x, _ = blobs(centres=30, per=20, spread=2.0)
+    labeled = list(range(0, 600, 97))
+    queue = rank(scores_for(len(x)), "typiclust", 20, labeled, features=x).tolist()
+    after = rank(scores_for(len(x)), "typiclust", 20, labeled + [queue[0]], features=x).tolist()
+    assert after[:19] == queue[1:]
