@@ -29,6 +29,9 @@ def register(sub) -> None:
                        ("first-epochs", "epochs of the initial model")):
         p.add_argument(f"--{flag}", type=int, default=None,
                        help=f"{what} (default: per data set, see docs/SIMULATION.md)")
+    p.add_argument("--readme-only", action="store_true",
+                   help="only rewrite <out>/README.md from the results already in <out> (after "
+                        "data sets were run one per process)")
     p.add_argument("--out", default=None,
                    help="output folder (default: artifacts/evaluations/<stamp>; docs/results for "
                         "the published matrix)")
@@ -40,6 +43,12 @@ def run(args) -> int:
     from ssvae.evaluate import (evaluate_one, folder_key, load_for_evaluation, settings_for,
                                 write_matrix_readme)
 
+    if args.readme_only:
+        if not args.out or not Path(args.out).is_dir():
+            raise SSVAEError("--readme-only needs --out, the folder of an earlier evaluation.")
+        readme = write_matrix_readme(Path(args.out))
+        print(readme.read_text())
+        return 0
     if args.seeds < 1:
         raise SSVAEError(f"--seeds must be at least 1 (got {args.seeds}).")
     specs = [s.strip() for s in args.datasets.split(",") if s.strip()]
