@@ -66,10 +66,10 @@ def strategy_reason(name: str, num_labels: int, num_classes: int) -> str:
     if name == "auto":
         switch = AUTO_SWITCH_PER_CLASS * max(1, num_classes)
         if auto_phase(num_labels, num_classes) == "typiclust":
-            return (f"typical images of groups without a label: with few labels ({num_labels} of "
-                    f"{switch}), covering the data helps most; uncertain images come after")
-        return (f"images the model is least sure of (margin): {num_labels} labels, at least "
-                f"{AUTO_SWITCH_PER_CLASS} per class on average, cover the data")
+            return (f"typical images of groups without a label: with few labels ({num_labels} "
+                    f"of {switch}), covering the data helps most")
+        return (f"images the model is least sure of: {num_labels} labels "
+                f"(≥ {AUTO_SWITCH_PER_CLASS} per class) cover the data")
     return {
         "typiclust": "typical images of groups that hold no label yet",
         "margin": "images whose two likeliest classes are closest",

@@ -87,7 +87,7 @@ def test_one_list_of_strategies_and_a_reason_for_each():
         for labels in (0, 100):
             text = strategy_reason(name, labels, 10)
             assert text and text != name
-    assert "typical" in strategy_reason("auto", 5, 10) and "margin" in strategy_reason("auto", 30, 10)
+    assert "typical" in strategy_reason("auto", 5, 10) and "least sure" in strategy_reason("auto", 30, 10)
 
 
 def test_labeling_a_queued_image_only_takes_it_out_of_the_queue():
