@@ -249,16 +249,16 @@ def typicality(x: np.ndarray, rows: np.ndarray | None = None,
         return np.ones(rows.size, dtype=np.float64)
     ref_idx = np.arange(m) if m <= reference else np.sort(
         np.random.default_rng([seed, m, 0x7E9]).choice(m, reference, replace=False))
-    ref = x[ref_idx].astype(np.float64)
-    xx = x[rows].astype(np.float64)
+    ref = x[ref_idx].astype(np.float32)
+    xx = x[rows].astype(np.float32)
     d2 = (xx * xx).sum(1)[:, None] + (ref * ref).sum(1)[None] - 2.0 * xx @ ref.T
-    d = np.sqrt(np.maximum(d2, 0.0))
     pos = np.full(m, -1)
     pos[ref_idx] = np.arange(ref_idx.size)
     own = np.flatnonzero(pos[rows] >= 0)
-    d[own, pos[rows[own]]] = np.inf  # a point is not its own neighbour
+    d2[own, pos[rows[own]]] = np.inf  # a point is not its own neighbour
     kk = max(1, min(neighbours, ref_idx.size - 1))
-    near = np.partition(d, kk - 1, axis=1)[:, :kk]
+    # the nearest by squared distance, then the root of those few only
+    near = np.sqrt(np.maximum(np.partition(d2, kk - 1, axis=1)[:, :kk], 0.0)).astype(np.float64)
     return 1.0 / (near.mean(axis=1) + 1e-8)
 
 
@@ -298,7 +298,7 @@ def typiclust(features: np.ndarray, k: int, labeled: np.ndarray, seed: int = 0,
 
 
 def _by_typicality(x: np.ndarray, members: np.ndarray, open_: np.ndarray, seed: int,
-                   evaluate: int = 1000) -> np.ndarray:
+                   evaluate: int = 500) -> np.ndarray:
     """``open_`` (unlabeled members of a cluster) most typical first. In a large cluster only
     ``evaluate`` of them (a seeded sample) are scored; the rest follow in Serial order."""
     if open_.size == 0:
