@@ -2,8 +2,8 @@
 
 Default (the suite's small setting, a few minutes on 2 CPU cores): entropy, diverse and random
 from 10 labels to 50, one seed. --quick: margin and random to 30 labels, a 20-epoch first
-model. --full: the issue's setting (5 strategies, 200 labels, 3 seeds; about an hour on 2 CPU
-cores, docs/SIMULATION.md). Writes artifacts/benchmarks/label_efficiency.json and the
+model. --full: auto, margin and random to 200 labels, 3 seeds, 5 epochs per round (about half an
+hour on 2 CPU cores; docs/SIMULATION.md). Writes artifacts/benchmarks/label_efficiency.json and the
 simulation's files under artifacts/simulations/bench-<setting>/.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="margin and random to 30 labels")
-    mode.add_argument("--full", action="store_true", help="budget 200, 3 seeds, all strategies")
+    mode.add_argument("--full", action="store_true", help="budget 200, 3 seeds, auto/margin/random")
     ap.add_argument("--config", default="default")
     args = ap.parse_args()
     setting = "full" if args.full else "quick" if args.quick else "small"

@@ -16,15 +16,14 @@ import numpy as np
 from ssvae.data import Dataset
 from ssvae.labels import LabelStore
 from ssvae.predictions import Predictions
-from ssvae.ranking import STRATEGIES, rank
+from ssvae.ranking import DEFAULT_STRATEGY, REPRESENTATION_STRATEGIES, STRATEGIES, STRATEGY_LABELS, rank
 
 COLOR_MODES = ("label", "predicted", "uncertainty", "truth")
 #: colourings that show the classifier's output: meaningless until it has trained with labels
 CLASSIFIER_COLORS = ("predicted", "uncertainty")
 COLOR_NAMES = {"label": "User label", "predicted": "Predicted class",
                "uncertainty": "Uncertainty", "truth": "Ground truth (evaluation only)"}
-STRATEGY_NAMES = {"entropy": "Entropy", "margin": "Margin", "least_confidence": "Least confidence",
-                  "bald": "BALD", "random": "Random"}
+STRATEGY_NAMES = STRATEGY_LABELS  # the one list of strategies lives in ssvae.ranking
 #: the parts of the page that version counters track
 PARTS = ("labels", "selection", "batch", "predictions", "color", "queue", "training")
 
@@ -92,7 +91,7 @@ class AppState:
     selected: int | None = None
     batch: tuple[int, ...] = ()
     color_by: str = "label"
-    strategy: str = "entropy"
+    strategy: str = DEFAULT_STRATEGY
     diverse: bool = False
     auto_advance: bool = True
     queue_size: int = 20
@@ -150,7 +149,8 @@ class AppState:
     def available_strategies(self) -> tuple[str, ...]:
         if not self.has_model:
             return ("random",)
-        return tuple(s for s in STRATEGIES if s == "random" or s in self.predictions.scores)
+        return tuple(s for s in STRATEGIES if s == "random" or s in self.predictions.scores
+                     or s in REPRESENTATION_STRATEGIES)
 
     def effective_strategy(self) -> str:
         return self.strategy if self.strategy in self.available_strategies() else "random"
@@ -160,7 +160,9 @@ class AppState:
         if not self.has_model:
             return None
         s = self.effective_strategy()
-        if s == "random":
+        if s in REPRESENTATION_STRATEGIES:  # they rank by typicality; show the margin
+            s = "margin"
+        if s not in self.predictions.scores:
             s = "entropy" if "entropy" in self.predictions.scores else next(iter(self.predictions.scores), None)
         return s
 
@@ -181,7 +183,9 @@ class AppState:
             out = rank(np.zeros(self.size, np.float32), "random", self.queue_size, labeled)
         else:
             out = rank(self.predictions.scores, strategy, self.queue_size, labeled,
-                       diverse=self.diverse, latent=self.predictions.latent)
+                       diverse=self.diverse, latent=self.predictions.latent,
+                       features=getattr(self.predictions, "embedding", None),
+                       num_classes=len(self.class_names))
         self._queue_cache = (key, out)
         return out
 

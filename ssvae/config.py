@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ssvae.errors import ConfigError
 from ssvae.paths import configs_root
+from ssvae.ranking import DEFAULT_STRATEGY, STRATEGIES
 
 
 class Section(BaseModel):
@@ -78,7 +79,9 @@ class TrainConfig(Section):
 
 
 class QueryConfig(Section):
-    strategy: Literal["entropy", "margin", "least_confidence", "bald", "random"] = "entropy"
+    """The next images to label (``ssvae.ranking``: the strategies and why ``auto``)."""
+
+    strategy: Literal[STRATEGIES] = DEFAULT_STRATEGY  # type: ignore[valid-type]
     k: int = Field(20, ge=1, le=10_000)
     diverse: bool = False
 

@@ -1,6 +1,17 @@
 """Uncertainty scores and the choice of the next images to label.
 
-Plain numpy: the CLI, the simulation and the dashboard call the same :func:`rank`.
+Plain numpy and scikit-learn: the CLI, the simulation and the dashboard call the same
+:func:`rank`. This module holds the one list of query strategies (:data:`STRATEGIES`); the
+config, the page and the simulation import it.
+
+Strategies
+    ``auto``        the default: ``typiclust`` while labels are few (fewer than
+                    :data:`AUTO_SWITCH_PER_CLASS` per class), ``margin`` from then on
+    ``typiclust``   typical images of clusters that hold no label yet (Hacohen, Dekel and
+                    Weinshall, "Active Learning on a Budget", ICML 2022)
+    ``margin``, ``entropy``, ``least_confidence``, ``bald``   uncertainty scores of the model
+    ``random``      a fixed random order of the pool
+``diverse`` (a batch mode, see :func:`rank`) picks an uncertainty batch by greedy k-centre.
 """
 from __future__ import annotations
 
@@ -10,18 +21,63 @@ import numpy as np
 
 from ssvae.errors import SSVAEError
 
-STRATEGIES = ("entropy", "margin", "least_confidence", "bald", "random")
-# query strategies offered to users: the scores above, plus a diversity-aware entropy batch
+#: per-image uncertainty scores that a model's predictions carry (higher: less certain)
+SCORES = ("entropy", "margin", "least_confidence", "bald")
+#: every query strategy, the default first: the single list the config, page and CLI use
+STRATEGIES = ("auto", "typiclust", "margin", "entropy", "least_confidence", "bald", "random")
+DEFAULT_STRATEGY = "auto"
+#: what the page shows for each strategy
+STRATEGY_LABELS = {"auto": "Auto (typical first, then margin)", "typiclust": "Typical (TypiClust)",
+                   "margin": "Margin", "entropy": "Entropy", "least_confidence": "Least confidence",
+                   "bald": "BALD", "random": "Random"}
+#: strategies that rank by the model's representation rather than by a score
+REPRESENTATION_STRATEGIES = ("auto", "typiclust")
+#: names the simulation accepts: the strategies, plus "diverse" = entropy with the diverse batch
 QUERY_STRATEGIES = (*STRATEGIES, "diverse")
+
+#: ``auto`` ranks by typicality while labels < this × classes, by margin from then on
+#: (measured: benchmarks/bench_strategy.py, docs/SIMULATION.md "The default strategy")
+AUTO_SWITCH_PER_CLASS = 3
+#: TypiClust's constants (the paper's code): clusters at most, neighbours for the density,
+#: clusters smaller than this are skipped while larger ones remain
+MAX_CLUSTERS = 500
+TYPICALITY_NEIGHBOURS = 20
+MIN_CLUSTER_SIZE = 5
+#: the representation is reduced to this many PCA components before clustering
+FEATURE_DIM = 32
 
 
 def parse_query(name: str) -> tuple[str, bool]:
-    """``"diverse"`` means entropy with the diverse batch mode; others are plain scores."""
+    """``"diverse"`` means entropy with the diverse batch mode; others are plain strategies."""
     if name == "diverse":
         return "entropy", True
     if name not in STRATEGIES:
         raise SSVAEError(f"query strategy '{name}' is not one of: {', '.join(QUERY_STRATEGIES)}.")
     return name, False
+
+
+def auto_phase(num_labels: int, num_classes: int) -> str:
+    """What ``auto`` does at this label count: ``"typiclust"`` or ``"margin"``."""
+    return "typiclust" if num_labels < AUTO_SWITCH_PER_CLASS * max(1, num_classes) else "margin"
+
+
+def strategy_reason(name: str, num_labels: int, num_classes: int) -> str:
+    """A few words for the queue's heading: why these images come first."""
+    if name == "auto":
+        switch = AUTO_SWITCH_PER_CLASS * max(1, num_classes)
+        if auto_phase(num_labels, num_classes) == "typiclust":
+            return (f"typical images of groups without a label: with few labels ({num_labels} "
+                    f"of {switch}), covering the data helps most")
+        return (f"images the model is least sure of: {num_labels} labels "
+                f"(≥ {AUTO_SWITCH_PER_CLASS} per class) cover the data")
+    return {
+        "typiclust": "typical images of groups that hold no label yet",
+        "margin": "images whose two likeliest classes are closest",
+        "entropy": "images whose predicted classes are most spread out",
+        "least_confidence": "images whose likeliest class is least likely",
+        "bald": "images the model's samples disagree on most (BALD)",
+        "random": "a random order: a fair sample of the data",
+    }.get(name, name)
 
 
 def probability_scores(probs: np.ndarray) -> dict[str, np.ndarray]:
@@ -66,16 +122,22 @@ def rank(
     *,
     diverse: bool = False,
     latent: np.ndarray | None = None,
+    features: np.ndarray | None = None,
+    num_classes: int | None = None,
     seed: int = 0,
     pool_factor: int = 10,
 ) -> np.ndarray:
     """The next ``k`` Serials to label, most informative first.
 
-    ``scores`` is a mapping of strategy name to per-image score (a :class:`Predictions`'
+    ``scores`` is a mapping of score name to per-image score (a :class:`Predictions`'
     ``scores``) or a single score array. ``labeled`` is a boolean mask, a label array with -1
-    for unlabeled, or an iterable of labeled Serials: those are never returned. With
-    ``diverse`` the batch is chosen by greedy k-centre over ``latent`` among the
-    ``pool_factor × k`` highest-scoring candidates, so it does not hold near-duplicates.
+    for unlabeled, or an iterable of labeled Serials: those are never returned.
+
+    ``features`` (N×d) is the representation that ``typiclust`` and ``auto`` cluster (and that
+    ``diverse`` spreads over); without it they use ``latent``. ``auto`` needs ``num_classes``
+    to know when to switch. With ``diverse`` an uncertainty batch is chosen by greedy k-centre
+    among the ``pool_factor × k`` highest-scoring candidates, so it does not hold
+    near-duplicates (``typiclust`` batches are spread over clusters already).
     """
     if strategy not in STRATEGIES:
         raise SSVAEError(f"query strategy '{strategy}' is not one of: {', '.join(STRATEGIES)}.")
@@ -88,6 +150,22 @@ def rank(
     k = int(max(0, min(k, candidates.size)))
     if k == 0:
         return np.zeros(0, dtype=np.int64)
+    rep = features if features is not None else latent
+    if strategy == "auto":
+        if num_classes is None:
+            raise SSVAEError("the 'auto' query strategy needs the number of classes.")
+        strategy = auto_phase(int(mask.sum()), num_classes)
+        if strategy == "margin" and isinstance(scores, dict) and "margin" not in scores:
+            strategy = "typiclust"
+    if strategy == "typiclust":
+        if rep is None:
+            raise SSVAEError("the 'typiclust' query strategy needs a representation of the "
+                             "images (features or latent).")
+        from threadpoolctl import threadpool_limits
+
+        # small matrices: one thread is as fast, and safe beside training that holds the cores
+        with threadpool_limits(limits=1):
+            return typiclust(rep, k, mask, seed=seed)
     if strategy == "random":
         # a fixed random score per image (from ``seed`` and the pool size): labeling an image
         # only removes it from the order, the rest of the queue stays where it was
@@ -102,10 +180,11 @@ def rank(
             score = np.asarray(scores)
     # stable sort on -score: ties keep Serial order, so the ranking is reproducible
     order = candidates[np.argsort(-score[candidates], kind="stable")]
-    if not diverse or latent is None or k == 1:
+    if not diverse or rep is None or k == 1:
         return order[:k].astype(np.int64)
     pool = order[: max(k, min(order.size, pool_factor * k))]
-    return pool[_k_centre(np.asarray(latent, dtype=np.float32)[pool], k)].astype(np.int64)
+    points = np.asarray(rep)[pool].reshape(pool.size, -1).astype(np.float32)
+    return pool[_k_centre(points, k)].astype(np.int64)
 
 
 def random_scores(n: int, seed: int = 0) -> np.ndarray:
@@ -124,3 +203,112 @@ def _k_centre(points: np.ndarray, k: int) -> np.ndarray:
         chosen.append(nxt)
         dist = np.minimum(dist, ((points - points[nxt]) ** 2).sum(axis=1))
     return np.asarray(chosen)
+
+
+# -- TypiClust ------------------------------------------------------------------------------
+
+def reduce_features(features: np.ndarray, dim: int = FEATURE_DIM, seed: int = 0,
+                    fit_max: int = 3000) -> np.ndarray:
+    """``features`` flattened to N×d float32 and, when d > ``dim``, projected on its first
+    ``dim`` principal components (fitted on at most ``fit_max`` images)."""
+    x = np.asarray(features, dtype=np.float32).reshape(len(features), -1)
+    if x.shape[1] <= dim:
+        return x
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng([seed, 0x9CA])
+    fit = x if len(x) <= fit_max else x[rng.choice(len(x), fit_max, replace=False)]
+    pca = PCA(n_components=min(dim, len(fit)), svd_solver="randomized", random_state=seed)
+    return pca.fit(fit).transform(x).astype(np.float32)
+
+
+def cluster(x: np.ndarray, n_clusters: int, seed: int = 0, fit_max: int = 5000) -> np.ndarray:
+    """K-means cluster ids of the rows of ``x``. The centres are fitted on at most
+    max(``fit_max``, 10 per cluster) rows (all of a small set), then every row is assigned
+    to its nearest centre: fast on a large pool, exact k-means on a small one."""
+    from sklearn.cluster import KMeans
+
+    n_clusters = int(min(n_clusters, len(x)))
+    if n_clusters <= 1:
+        return np.zeros(len(x), dtype=np.int64)
+    size = max(fit_max, 10 * n_clusters)
+    fit = x if len(x) <= size else x[np.random.default_rng([seed, 0xC1]).choice(len(x), size, replace=False)]
+    km = KMeans(n_clusters, n_init=1, max_iter=50, random_state=seed).fit(fit)
+    return km.predict(x).astype(np.int64)
+
+
+def typicality(x: np.ndarray, rows: np.ndarray | None = None,
+               neighbours: int = TYPICALITY_NEIGHBOURS, reference: int = 1000,
+               seed: int = 0) -> np.ndarray:
+    """Inverse mean distance of ``x[rows]`` (default: every row) to its ``neighbours``
+    nearest other rows of ``x`` (among at most ``reference`` of them): high in the dense
+    middle of a cluster, low at its edges."""
+    m = len(x)
+    rows = np.arange(m) if rows is None else np.asarray(rows, dtype=np.int64)
+    if m <= 1:
+        return np.ones(rows.size, dtype=np.float64)
+    ref_idx = np.arange(m) if m <= reference else np.sort(
+        np.random.default_rng([seed, m, 0x7E9]).choice(m, reference, replace=False))
+    ref = x[ref_idx].astype(np.float32)
+    xx = x[rows].astype(np.float32)
+    d2 = (xx * xx).sum(1)[:, None] + (ref * ref).sum(1)[None] - 2.0 * xx @ ref.T
+    pos = np.full(m, -1)
+    pos[ref_idx] = np.arange(ref_idx.size)
+    own = np.flatnonzero(pos[rows] >= 0)
+    d2[own, pos[rows[own]]] = np.inf  # a point is not its own neighbour
+    kk = max(1, min(neighbours, ref_idx.size - 1))
+    # the nearest by squared distance, then the root of those few only
+    near = np.sqrt(np.maximum(np.partition(d2, kk - 1, axis=1)[:, :kk], 0.0)).astype(np.float64)
+    return 1.0 / (near.mean(axis=1) + 1e-8)
+
+
+def typiclust(features: np.ndarray, k: int, labeled: np.ndarray, seed: int = 0,
+              max_clusters: int = MAX_CLUSTERS) -> np.ndarray:
+    """TypiClust (Hacohen et al. 2022): cluster the representation into |labeled| + k
+    clusters (rounded down to a multiple of k; at most ``max_clusters``); then ``k`` times take the cluster with the fewest
+    labeled and chosen images (the largest first among equals, clusters under
+    :data:`MIN_CLUSTER_SIZE` images last) and its most typical image not yet labeled."""
+    mask = np.asarray(labeled, dtype=bool)
+    x = reduce_features(features, seed=seed)
+    # |labeled| + k clusters, rounded down to a multiple of k: the same clusters while a user
+    # labels through one queue, so labeling an image only takes it out of the queue (the
+    # simulation labels k at a time, where this is the paper's |labeled| + k exactly)
+    n_clusters = max(k, k * ((int(mask.sum()) + k) // k))
+    ids = cluster(x, min(n_clusters, max_clusters), seed=seed)
+    n_clusters = int(ids.max()) + 1
+    size = np.bincount(ids, minlength=n_clusters)
+    covered = np.bincount(ids[mask], minlength=n_clusters)
+    members = {c: np.flatnonzero(ids == c) for c in range(n_clusters)}
+    open_ = {c: m[~mask[m]] for c, m in members.items()}  # unlabeled members, most typical first
+    ordered: dict[int, bool] = {}
+    picks: list[int] = []
+    small = size < MIN_CLUSTER_SIZE
+    while len(picks) < k:
+        avail = np.array([open_[c].size > 0 for c in range(n_clusters)])
+        # fewest labels first; then clusters of a useful size; then the largest
+        key = np.lexsort((-size, small, covered))
+        c = int(next(c for c in key if avail[c]))
+        if c not in ordered:  # order the cluster's open images by typicality, once
+            open_[c] = _by_typicality(x, members[c], open_[c], seed)
+            ordered[c] = True
+        picks.append(int(open_[c][0]))
+        open_[c] = open_[c][1:]
+        covered[c] += 1
+    return np.asarray(picks, dtype=np.int64)
+
+
+def _by_typicality(x: np.ndarray, members: np.ndarray, open_: np.ndarray, seed: int,
+                   evaluate: int = 500) -> np.ndarray:
+    """``open_`` (unlabeled members of a cluster) most typical first. In a large cluster only
+    ``evaluate`` of them (a seeded sample) are scored; the rest follow in Serial order."""
+    if open_.size == 0:
+        return open_
+    local = np.searchsorted(members, open_)  # members and open_ are sorted
+    if local.size > evaluate:
+        keep = np.sort(np.random.default_rng([seed, int(members[0]), 0x5EE]).choice(
+            local.size, evaluate, replace=False))
+        rest = np.setdiff1d(np.arange(local.size), keep)
+    else:
+        keep, rest = np.arange(local.size), np.zeros(0, dtype=np.int64)
+    typ = typicality(x[members], local[keep], seed=seed)
+    return np.concatenate([open_[keep[np.argsort(-typ, kind="stable")]], open_[rest]])

@@ -281,7 +281,8 @@ def test_hover_card_shows_serial_prediction_and_score(app, page):
     assert call.value("map-tooltip", "show") is True
     text = json.dumps(call.value("map-tooltip", "children"))
     p = app.ssvae.state.predictions
-    assert "Serial 5" in text and f"predicted {int(p.pred[5])}" in text and "entropy" in text
+    # the default strategy (auto) ranks by typicality, then margin: the card shows the margin
+    assert "Serial 5" in text and f"predicted {int(p.pred[5])}" in text and "margin" in text
     assert "data:image/png;base64," in text
     assert call.value("hover-shown", "data")["serial"] == 5
     for bad in ({"serial": "5"}, {"serial": 10 ** 9}, {}, "x", None):
@@ -304,4 +305,4 @@ def test_first_predictions_replace_the_placeholder(tmp_path, ds):
     assert fig["data"][0]["type"] == "scattergl" and len(fig["data"]) == 3
     q = next(c for c in tick.calls if "queue.children" in c.output)
     assert q.value("strategy", "disabled") is False
-    assert "highest entropy" in q.value("queue-caption", "children")
+    assert "highest margin" in q.value("queue-caption", "children")  # the default: auto

@@ -217,5 +217,45 @@ def test_empty_or_missing_folder(tmp_path, data_root):
 
 
 def test_unknown_source_lists_the_allowed_ones():
-    with pytest.raises(DataError, match="use one of: mnist, fashion-mnist, npz:PATH, folder:PATH"):
+    with pytest.raises(DataError, match="use one of: mnist, fashion-mnist, mnist:N, fashion-mnist:N, npz:PATH, folder:PATH"):
         load_dataset("cifar")
+
+
+def test_two_folders_of_the_same_name_never_share_labels(tmp_path, data_root):
+    """A folder's data-set name carries a hash of its resolved path: two …/train trees get
+    their own labels files and workspaces; the same tree, however spelled, keeps its own."""
+    for part in ("a", "b"):
+        _png(tmp_path / part / "train" / "cat" / "1.png", 40)
+    one = load_dataset(f"folder:{tmp_path / 'a' / 'train'}")
+    two = load_dataset(f"folder:{tmp_path / 'b' / 'train'}")
+    assert one.name.startswith("train-") and two.name.startswith("train-")
+    assert one.name != two.name and one.default_labels_path != two.default_labels_path
+    (tmp_path / "a" / "x").mkdir()
+    again = load_dataset(f"folder:{tmp_path / 'a' / 'x' / '..' / 'train'}")
+    assert again.name == one.name
+
+
+def test_subsample_is_fixed_and_stratified(monkeypatch):
+    from ssvae.data.sources import subsample
+
+    monkeypatch.delenv("SSVAE_DATA", raising=False)
+    full = load_dataset("mnist")
+    ds = load_dataset("mnist:1000")
+    assert ds.name == "mnist-1000" and ds.size == 1000
+    assert ds.default_labels_path != full.default_labels_path
+    share = np.bincount(ds.truth, minlength=10) / 1000
+    assert np.abs(share - np.bincount(full.truth, minlength=10) / full.size).max() < 0.002
+    assert ds.test_images.shape == full.test_images.shape  # the test split stays whole
+    assert np.array_equal(ds.images, subsample(full, 1000).images)  # same images every time
+    # every image is one of the pool's
+    pool = {img.tobytes() for img in full.images}
+    assert all(img.tobytes() in pool for img in ds.images)
+
+
+@pytest.mark.parametrize("spec, message", [("mnist:ten", "positive whole number"),
+                                           ("mnist:0", "positive whole number"),
+                                           ("mnist:999999", "pool holds")])
+def test_bad_subsample_says_why(spec, message, monkeypatch):
+    monkeypatch.delenv("SSVAE_DATA", raising=False)
+    with pytest.raises(DataError, match=message):
+        load_dataset(spec)

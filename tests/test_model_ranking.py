@@ -25,11 +25,13 @@ def test_never_returns_labeled_images(trained, strategy, diverse):
     for s, c in labels.items():
         arr[s] = c
     for given in (labels.keys(), arr, arr >= 0):
-        out = rank(preds.scores, strategy, 30, given, diverse=diverse, latent=preds.latent)
+        out = rank(preds.scores, strategy, 30, given, diverse=diverse, latent=preds.latent,
+                   num_classes=ds.num_classes)
         assert len(out) == 30 and len(set(out.tolist())) == 30
         assert not set(out.tolist()) & set(labels)
     # asking for more than remain returns exactly the unlabeled ones
-    every = rank(preds.scores, strategy, ds.size, arr, diverse=diverse, latent=preds.latent)
+    every = rank(preds.scores, strategy, ds.size, arr, diverse=diverse, latent=preds.latent,
+                 num_classes=ds.num_classes)
     assert sorted(every.tolist()) == sorted(set(range(ds.size)) - set(labels))
 
 

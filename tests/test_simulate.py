@@ -65,7 +65,12 @@ def test_cli_writes_csv_plot_and_report(tiny, artifacts, capsys):
     for strategy in ("margin", "diverse", "random"):
         assert f'"name":"{strategy}"' in html
     report = (out / "REPORT.md").read_text()
-    assert "| strategy | seeds | acc @ 50 | acc @ 100 | acc @ 200 | labels to 80 % | labels to 90 % |" in report
+    # the label counts the run visited: the first, every 50 (none here) and the last
+    assert "| strategy | seeds | acc @ 3 | acc @ 12 | labels to 80 % | labels to 90 % |" in report
+    assert "sample standard deviation" in report
+    for fact in ("data set `tiny` from", "120 pool images 8×8×1", "test split 30 images",
+                 "machine: ", "CPUs", "wall time"):
+        assert fact in report
     assert "| margin | 2 |" in report and "| random | 2 |" in report
     assert report in capsys.readouterr().out
 
@@ -121,18 +126,23 @@ def test_initial_labels_cover_every_class_first():
 
 def test_summary_milestones_and_labels_to_reach():
     rows = [{"strategy": "s", "seed": seed, "round": r, "labels": n, "accuracy": acc, "seconds": 1.0}
-            for seed, accs in ((0, (0.5, 0.79, 0.85, 0.92)), (1, (0.5, 0.83, 0.85, 0.90)))
-            for r, (n, acc) in enumerate(zip((25, 50, 100, 200), accs))]
+            for seed, accs in ((0, (0.5, 0.79, 0.85, 0.92, 0.93)), (1, (0.5, 0.83, 0.85, 0.90, 0.95)))
+            for r, (n, acc) in enumerate(zip((25, 50, 100, 200, 230), accs))]
     s = summarize(rows)["s"]
     assert s["at"][50] == pytest.approx(0.81) and s["at"][200] == pytest.approx(0.91)
-    assert s["std"][50] == pytest.approx(0.02)
+    assert sorted(s["at"]) == [25, 50, 100, 200, 230]  # first, every 50, last
+    # the sample standard deviation (ddof 1) of 0.79 and 0.83
+    assert s["std"][50] == pytest.approx(np.std([0.79, 0.83], ddof=1)) == pytest.approx(0.0283, abs=1e-4)
     assert s["reach"] == {0.8: 50, 0.9: 200}
     report = sim.render_report(summarize(rows), "t")
-    assert "| s | 2 | 81.0 % ± 2.0 | 85.0 % ± 0.0 | 91.0 % ± 1.0 | 50 | 200 |" in report
+    assert ("| s | 2 | 50.0 % ± 0.0 | 81.0 % ± 2.8 | 85.0 % ± 0.0 | 91.0 % ± 1.4 | 94.0 % ± 1.4 "
+            "| 50 | 200 |") in report
+    assert "mean ± sample standard deviation (ddof 1) over 2 seeds" in report
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--strategies", "margin,nope"], "query strategy 'nope' is not one of: entropy, margin"),
+    (["--strategies", "margin,nope"], "query strategy 'nope' is not one of: auto, typiclust, margin"),
+    (["--baseline", "bald"], "the baseline is asked for the labels of 'bald', which is not one of"),
     (["--strategies", "margin,margin"], "strategy 'margin' is given more than once"),
     (["--budget", "2"], "--budget must lie between --initial (3) and the pool size (120); got 2."),
     (["--budget", "500"], "--budget must lie between --initial (3) and the pool size (120); got 500."),
@@ -211,3 +221,51 @@ def test_hold_out_test_is_per_class_and_disjoint(tiny):
     test = {img.tobytes() for img in held.test_images}
     assert pool | test == {img.tobytes() for img in bare.images} and not pool & test
     assert hold_out_test(ds, 0.25) is ds  # its own test split is kept
+
+
+def test_baseline_rows_use_exactly_the_arms_labels(tiny, monkeypatch):
+    """The plain baseline is fitted at every round on the labels the arm holds then."""
+    seen = []
+    real = sim.logreg_accuracy
+
+    def spy(images, labels, *args, **kw):
+        seen.append(dict(labels))
+        return real(images, labels, *args, **kw)
+
+    monkeypatch.setattr(sim, "logreg_accuracy", spy)
+    asked = {}
+    real_rank = sim.rank
+
+    def rank_spy(scores, strategy, k, labeled, **kw):
+        picks = real_rank(scores, strategy, k, labeled, **kw)
+        asked.setdefault(strategy, []).extend(picks.tolist())
+        return picks
+
+    monkeypatch.setattr(sim, "rank", rank_spy)
+    settings = SimulationSettings(strategies=("auto", "random"), seeds=(0,), baseline_for=("random",),
+                                  **SMALL)
+    rows = run_simulation(tiny["cfg"], tiny["ds"], settings)
+    base = [r for r in rows if r["strategy"] == sim.baseline_name("random")]
+    assert [r["labels"] for r in base] == [3, 6, 9, 12] and len(seen) == 4
+    start = initial_labels(tiny["ds"].truth, 3, 3, 0)
+    assert set(seen[0]) == set(start)
+    assert set(seen[-1]) == set(start) | set(asked["random"])
+    assert all(seen[-1][s] == tiny["ds"].truth[s] for s in seen[-1])
+    assert all(0 <= r["accuracy"] <= 1 for r in base)
+    assert not [r for r in rows if r["strategy"] == sim.baseline_name("auto")]
+
+
+def test_progress_knows_its_total_from_the_start(tiny):
+    """Progress counts training epochs, the initial model's included: the total is known at
+    the first call (so the bar has an ETA from the start), and it ends at that total."""
+    calls = []
+    settings = SimulationSettings(strategies=("margin", "random"), seeds=(0, 1), **SMALL)
+    cfg = tiny["cfg"].with_overrides({"train.progress_every": 1})  # a call after every step
+    run_simulation(cfg, tiny["ds"], settings, progress=lambda d, t, s: calls.append((d, t)))
+    total = 2 * (1 + 2 * 3 * 1)
+    assert settings.total_epochs() == total
+    assert {t for _, t in calls} == {total}
+    assert calls[0][0] == 0 and calls[-1][0] == total
+    done = [d for d, _ in calls]
+    assert done == sorted(done)
+    assert any(0 < d < 1 for d in done)  # inside the first model's training, not only after it

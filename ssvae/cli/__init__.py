@@ -10,7 +10,7 @@ import sys
 
 from ssvae.errors import SSVAEError
 
-COMMAND_MODULES = ("data", "labels", "train", "rank", "map", "simulate", "compare")
+COMMAND_MODULES = ("data", "labels", "train", "rank", "map", "simulate", "evaluate", "compare")
 # Other packages add sub-commands through this entry-point group (the web app adds
 # `ssvae dashboard`), so the library never imports them.
 PLUGIN_GROUP = "ssvae.commands"

@@ -14,7 +14,7 @@ def register(sub) -> None:
     add_config_arg(p)
     add_data_args(p)
     p.add_argument("--strategy", choices=STRATEGIES, default=None,
-                   help="uncertainty score to rank by (default: query.strategy of the config)")
+                   help="query strategy (default: query.strategy of the config)")
     p.add_argument("-k", type=int, default=None, metavar="K", help="how many (default: query.k)")
     p.add_argument("--diverse", action="store_true", default=None,
                    help="spread the batch over the latent space (greedy k-centre)")
@@ -48,6 +48,7 @@ def run_rank(args) -> int:
                               f"{preds.probs.shape[1]} classes, but '{ds.name}' has {ds.size} and "
                               f"{ds.num_classes}; train again on this data set.")
     chosen = rank(preds.scores, strategy, k, store.as_array(), diverse=diverse, latent=preds.latent,
+                  features=getattr(preds, "embedding", None), num_classes=ds.num_classes,
                   seed=cfg.train.seed)
     print(f"{len(chosen)} images to label next by {strategy}{' (diverse)' if diverse else ''} "
           f"— predictions of {path.parent.name}, {len(store)} labeled now")

@@ -9,7 +9,7 @@ from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
 from ssvae.workspace import dataset_from_config
 from ssvae.errors import SSVAEError
 from ssvae.paths import artifacts_root
-from ssvae.ranking import QUERY_STRATEGIES
+from ssvae.ranking import DEFAULT_STRATEGY, QUERY_STRATEGIES
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -27,8 +27,11 @@ def register(sub) -> None:
                                    "truth, retrain incrementally and measure test accuracy.")
     add_config_arg(p)
     add_data_args(p, labels=False)
-    p.add_argument("--strategies", default="entropy,margin,bald,diverse,random",
+    p.add_argument("--strategies", default=f"{DEFAULT_STRATEGY},margin,random",
                    help=f"comma-separated, from: {', '.join(QUERY_STRATEGIES)}")
+    p.add_argument("--baseline", default=None, metavar="ARM,…",
+                   help="also fit the plain baseline (logistic regression on pixels) on the "
+                        "labels of these strategies at every round, e.g. 'auto,random'")
     p.add_argument("--initial", type=int, default=10, help="starting labels (one per class first)")
     p.add_argument("--step", type=int, default=10, help="labels added per round")
     p.add_argument("--budget", type=int, default=200, help="labels at the end")
@@ -63,16 +66,13 @@ def run(args) -> int:
         strategies=tuple(s.strip() for s in args.strategies.split(",") if s.strip()),
         initial=args.initial, step=args.step, budget=args.budget,
         epochs_per_round=args.epochs_per_round, first_epochs=args.first_epochs,
-        seeds=args.seed_list or tuple(range(args.seeds)))
+        seeds=args.seed_list or tuple(range(args.seeds)),
+        baseline_for=tuple(s.strip() for s in (args.baseline or "").split(",") if s.strip()),
+        ).with_first_epochs(cfg)
     settings.validate(ds)
     out = Path(args.out) if args.out else artifacts_root() / "simulations" / (
         time.strftime("%Y%m%d-%H%M%S") + f"-{ds.name}")
-    bar = tqdm(total=1, unit="round", dynamic_ncols=True)
-
-    def progress(done, total, text):
-        bar.total = total
-        bar.update(done - bar.n)
-        bar.set_postfix_str(text)
+    bar = progress_bar(settings)
 
     out.mkdir(parents=True, exist_ok=True)
     partial = out / "results.partial.csv"
@@ -86,12 +86,28 @@ def run(args) -> int:
             fh.flush()
 
         try:
-            rows = run_simulation(cfg, ds, settings, progress=progress, on_row=on_row)
+            rows = run_simulation(cfg, ds, settings, progress=bar_progress(bar), on_row=on_row)
         finally:
             bar.close()
-    notes = settings_notes(settings, cfg, config_name(args), time.perf_counter() - t0)
+    notes = settings_notes(settings, cfg, config_name(args), time.perf_counter() - t0, ds)
     paths = write_outputs(rows, out, f"Active learning on {ds.name}", notes)
     partial.unlink()
     print(paths["report"].read_text())
     print(f"wrote {paths['csv']}, {paths['html']} and {paths['report']}")
     return 0
+
+
+def progress_bar(settings, desc: str | None = None):
+    """A tqdm bar over the run's training epochs, its total known from the start (the
+    initial models included), so it shows an ETA as soon as training begins."""
+    from tqdm import tqdm
+
+    return tqdm(total=settings.total_epochs(), unit="epoch", desc=desc, dynamic_ncols=True,
+                bar_format="{l_bar}{bar}| {n:.1f}/{total} epochs [{elapsed}<{remaining}]{postfix}")
+
+
+def bar_progress(bar):
+    def progress(done, total, text):
+        bar.update(done - bar.n)
+        bar.set_postfix_str(text, refresh=False)
+    return progress

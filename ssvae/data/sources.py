@@ -1,6 +1,12 @@
-"""Data sources: ``mnist``, ``fashion-mnist``, ``npz:PATH`` and ``folder:PATH``."""
+"""Data sources: ``mnist``, ``fashion-mnist``, ``npz:PATH`` and ``folder:PATH``.
+
+``mnist:N`` and ``fashion-mnist:N`` are a fixed, class-stratified subsample of N images of the
+pool (seed 0; the test split stays whole), named ``<source>-N`` so their labels and
+workspaces are their own.
+"""
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from pathlib import Path
 
@@ -12,7 +18,8 @@ from ssvae.data.idx import idx_files_present, read_idx_split
 from ssvae.errors import DataError
 from ssvae.paths import data_root
 
-SOURCES = ("mnist", "fashion-mnist", "npz:PATH", "folder:PATH")
+SOURCES = ("mnist", "fashion-mnist", "mnist:N", "fashion-mnist:N", "npz:PATH", "folder:PATH")
+SUBSAMPLE_SEED = 0
 BUNDLED_MNIST = "mnist_5k.npz"
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -34,15 +41,50 @@ def load_dataset(
     """
     spec = str(spec).strip()
     kind, _, arg = spec.partition(":")
-    if kind == "mnist" and not arg:
-        return _mnist()
-    if kind == "fashion-mnist" and not arg:
-        return _fashion_mnist()
+    if kind in ("mnist", "fashion-mnist"):
+        ds = _mnist() if kind == "mnist" else _fashion_mnist()
+        if not arg:
+            return ds
+        if not arg.isdigit() or int(arg) < 1:
+            raise DataError(f"'{spec}': the subsample size after '{kind}:' must be a positive "
+                            f"whole number of images, e.g. '{kind}:10000'.")
+        return subsample(ds, int(arg))
     if kind == "npz" and arg:
         return _npz(Path(arg).expanduser(), classes)
     if kind == "folder" and arg:
         return _folder(Path(arg).expanduser(), image_size, color, classes)
     raise DataError(f"unknown data set '{spec}'; use one of: {', '.join(SOURCES)}.")
+
+
+def subsample(ds: Dataset, n: int, seed: int = SUBSAMPLE_SEED) -> Dataset:
+    """A fixed subsample of ``n`` pool images, the same share of every class (seed ``seed``),
+    in their original order; the test split is kept whole. Named ``<name>-<n>``."""
+    if n >= ds.size:
+        raise DataError(f"'{ds.name}:{n}' asks for {n} images but the pool holds {ds.size}; "
+                        f"use '{ds.name}' for all of them.")
+    truth = np.asarray(ds.truth)
+    rng = np.random.default_rng([seed, n])
+    counts = np.bincount(truth, minlength=ds.num_classes)
+    share = np.floor(counts * n / ds.size).astype(int)
+    # hand the images lost to rounding down to the largest remainders
+    rest = counts * n / ds.size - share
+    share[np.argsort(-rest, kind="stable")[: n - int(share.sum())]] += 1
+    keep = np.sort(np.concatenate([rng.choice(np.flatnonzero(truth == c), share[c], replace=False)
+                                   for c in range(ds.num_classes) if share[c]]))
+    name = f"{ds.name}-{n}"
+    return Dataset(name=name, images=ds.images[keep], class_names=ds.class_names, source=ds.source,
+                   truth=truth[keep], test_images=ds.test_images, test_truth=ds.test_truth,
+                   labels_dir=data_root() / name,
+                   notes=(*ds.notes, f"subsample of {n} of the {ds.size} pool images, the same "
+                                     f"share of each class (seed {seed}); test split whole"))
+
+
+def folder_name(path: Path) -> str:
+    """The data-set name of an image folder: its base name and a short hash of its resolved
+    path, so two different ``…/train`` trees never share labels or a workspace."""
+    resolved = path.resolve()
+    digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:8]
+    return f"{resolved.name or 'images'}-{digest}"
 
 
 def _nhwc(x: np.ndarray) -> np.ndarray:
@@ -162,6 +204,6 @@ def _folder(path: Path, image_size, color, classes) -> Dataset:
     else:
         names = tuple(str(c) for c in classes) if classes else ()
         truth = None
-    name = path.resolve().name or "images"
+    name = folder_name(path)
     return Dataset(name=name, images=images, class_names=names, source=str(path), truth=truth,
                    paths=tuple(rel_paths), root=path.resolve(), labels_dir=data_root() / name)

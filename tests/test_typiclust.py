@@ -1,0 +1,100 @@
+"""TypiClust and the budget-aware default ("auto") on tiny synthetic data (no model)."""
+import numpy as np
+import pytest
+
+from ssvae.errors import SSVAEError
+from ssvae.ranking import (AUTO_SWITCH_PER_CLASS, DEFAULT_STRATEGY, STRATEGIES, auto_phase, rank,
+                           strategy_reason, typicality)
+
+
+def blobs(centres: int = 6, per: int = 40, dim: int = 5, spread: float = 0.3, seed: int = 0):
+    """``centres`` well-separated Gaussian blobs; returns points and blob ids."""
+    rng = np.random.default_rng(seed)
+    means = rng.normal(size=(centres, dim)) * 20
+    ids = np.repeat(np.arange(centres), per)
+    return (means[ids] + rng.normal(size=(ids.size, dim)) * spread).astype(np.float32), ids
+
+
+def scores_for(n: int, seed: int = 0):
+    return {"margin": np.random.default_rng(seed).random(n).astype(np.float32)}
+
+
+@pytest.mark.parametrize("strategy", ["typiclust", "auto"])
+def test_never_picks_a_labeled_image(strategy):
+    x, _ = blobs()
+    n = len(x)
+    labeled = np.zeros(n, bool)
+    labeled[np.random.default_rng(1).choice(n, 50, replace=False)] = True
+    for k in (1, 10, 60, n):
+        picks = rank(scores_for(n), strategy, k, labeled, features=x, num_classes=6)
+        assert len(picks) == min(k, n - 50) and len(set(picks.tolist())) == len(picks)
+        assert not labeled[picks].any()
+    every = rank(scores_for(n), strategy, n, labeled, features=x, num_classes=6)
+    assert sorted(every.tolist()) == np.flatnonzero(~labeled).tolist()
+
+
+def test_reproducible_for_a_seed():
+    x, _ = blobs(centres=8, per=60, spread=3.0)  # overlapping: the clustering has choices
+    args = (scores_for(len(x)), "typiclust", 12, list(range(5)))
+    a = rank(*args, features=x, seed=3)
+    assert rank(*args, features=x, seed=3).tolist() == a.tolist()
+    others = {tuple(rank(*args, features=x, seed=s).tolist()) for s in range(4, 10)}
+    assert others - {tuple(a.tolist())}  # the seed matters somewhere
+
+
+def test_one_image_per_cluster_when_the_budget_is_the_cluster_count():
+    x, ids = blobs(centres=7, per=30)
+    picks = rank(scores_for(len(x)), "typiclust", 7, None, features=x)
+    assert sorted(ids[picks].tolist()) == list(range(7))
+
+
+def test_uncovered_clusters_come_first_and_picks_are_typical():
+    x, ids = blobs(centres=5, per=40)
+    labeled = np.flatnonzero(np.isin(ids, [0, 1, 2]))[::10]  # clusters 0–2 hold labels
+    picks = rank(scores_for(len(x)), "typiclust", 2, labeled, features=x)
+    assert sorted(ids[picks].tolist()) == [3, 4]
+    # the pick is the densest point of its blob: no blob member is more typical
+    for p in picks:
+        members = np.flatnonzero(ids == ids[p])
+        typ = typicality(x[members])
+        assert typ[members.tolist().index(p)] == pytest.approx(typ.max())
+
+
+def test_auto_switches_from_typicality_to_margin_by_labels_per_class():
+    x, _ = blobs(centres=4, per=50)
+    n = len(x)
+    scores = scores_for(n)
+    switch = AUTO_SWITCH_PER_CLASS * 4
+    few = list(range(switch - 1))
+    assert auto_phase(len(few), 4) == "typiclust"
+    assert rank(scores, "auto", 5, few, features=x, num_classes=4).tolist() == \
+        rank(scores, "typiclust", 5, few, features=x).tolist()
+    enough = list(range(switch))
+    assert auto_phase(len(enough), 4) == "margin"
+    assert rank(scores, "auto", 5, enough, features=x, num_classes=4).tolist() == \
+        rank(scores, "margin", 5, enough).tolist()
+    with pytest.raises(SSVAEError, match="needs the number of classes"):
+        rank(scores, "auto", 5, few, features=x)
+    with pytest.raises(SSVAEError, match="needs a representation"):
+        rank(scores, "typiclust", 5, few)
+
+
+def test_one_list_of_strategies_and_a_reason_for_each():
+    from ssvae.config import QueryConfig, load_config
+
+    assert DEFAULT_STRATEGY == STRATEGIES[0] == QueryConfig().strategy == load_config().query.strategy
+    for name in STRATEGIES:
+        for labels in (0, 100):
+            text = strategy_reason(name, labels, 10)
+            assert text and text != name
+    assert "typical" in strategy_reason("auto", 5, 10) and "least sure" in strategy_reason("auto", 30, 10)
+
+
+def test_labeling_a_queued_image_only_takes_it_out_of_the_queue():
+    """The page's queue: labeling its first image leaves the rest in place (the clusters
+    stay the same within a block of k labels)."""
+    x, _ = blobs(centres=30, per=20, spread=2.0)
+    labeled = list(range(0, 600, 97))
+    queue = rank(scores_for(len(x)), "typiclust", 20, labeled, features=x).tolist()
+    after = rank(scores_for(len(x)), "typiclust", 20, labeled + [queue[0]], features=x).tolist()
+    assert after[:19] == queue[1:]
