@@ -4,6 +4,7 @@ usage:
   python scripts/model_sweep.py baseline [--datasets fashion10k,mnist] [--labels 100,200] [--seeds 0,1,2]
   python scripts/model_sweep.py model --name NAME [--config default] [--set train.x=V ...]
          [--datasets ...] [--labels ...] [--seeds ...] [--checkpoints 2,5,10,20]
+  python scripts/model_sweep.py table [--out FILE.jsonl]   # mean ± sample sd per arm
 Appends one JSON line per (data set, labels, seed) to docs/sweeps/model.jsonl (``--out``).
 
 Data sets:
@@ -161,9 +162,26 @@ def run_model(args) -> None:
                                  "curve": curve})
 
 
+def table(args) -> None:
+    """Markdown table: data set, arm, labels → validation and test accuracy (mean ± sample sd
+    over the seeds, with their count), epochs and wall time."""
+    groups: dict = {}
+    for line in args.out.read_text().splitlines():
+        r = json.loads(line)
+        groups.setdefault((r["dataset"], r["name"], r.get("epochs", "-"), r["labels"]), []).append(r)
+    print("| data set | arm | epochs | labels | seeds | validation | test | wall s (each) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (d, name, ep, n), rs in sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        def ms(key):
+            v = np.array([r[key] for r in rs]) * 100
+            return f"{v.mean():.1f}" + (f" ± {v.std(ddof=1):.1f}" if v.size > 1 else "")
+        secs = "/".join(f"{r['seconds']:.0f}" for r in rs)
+        print(f"| {d} | {name} | {ep} | {n} | {len(rs)} | {ms('val')} | {ms('test')} | {secs} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=("baseline", "model"))
+    ap.add_argument("what", choices=("baseline", "model", "table"))
     ap.add_argument("--name", default="default")
     ap.add_argument("--config", default="default")
     ap.add_argument("--set", action="append", default=[], help="dotted override, e.g. train.epochs=5")
@@ -177,7 +195,7 @@ def main() -> None:
     args.labels = [int(v) for v in args.labels.split(",")]
     args.seeds = [int(v) for v in args.seeds.split(",")]
     args.checkpoints = [int(v) for v in args.checkpoints.split(",")]
-    run_baseline(args) if args.what == "baseline" else run_model(args)
+    {"baseline": run_baseline, "model": run_model, "table": table}[args.what](args)
 
 
 if __name__ == "__main__":
