@@ -130,6 +130,7 @@ def accuracy_fn(model):
 
 def run_model(args) -> None:
     from ssvae.config import load_config
+    from ssvae.schedule import resolve
     from ssvae.train import Trainer
 
     over = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
@@ -140,7 +141,7 @@ def run_model(args) -> None:
             for seed in args.seeds:
                 lab = balanced_labels(ds.truth, n, seed)
                 vi = val_indices(lab, seed)
-                c = cfg.with_overrides({"train.seed": seed})
+                c = resolve(cfg.with_overrides({"train.seed": seed}), ds.size)
                 t0 = time.perf_counter()
                 tr = Trainer(c, ds)
                 acc = accuracy_fn(tr.model)

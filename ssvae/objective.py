@@ -98,7 +98,7 @@ def _prior_terms(m: SSVAE, mean, logvar):
 def topk_of(unlabeled: str, k: int) -> int:
     """How many classes the unlabeled bound decodes per image: all of them for "sum" (M2),
     N for "topN" (the N likeliest under q(y|x), q renormalised on them), 0 for "expect"."""
-    if unlabeled == "sum":
+    if unlabeled in ("sum", "auto"):  # "auto" unresolved (ssvae/schedule.py): the full sum
         return k
     if unlabeled.startswith("top"):
         return min(k, int(unlabeled[3:]))

@@ -1,5 +1,6 @@
-"""How many epochs a training run gets: a budget of optimizer steps rather than a fixed epoch
-count, so a 4 000-image pool gets many passes and a 60 000-image pool a few.
+"""What a training run does on a pool of a given size: how many epochs (a budget of optimizer
+steps rather than a fixed epoch count, so a 4 000-image pool gets many passes and a 60 000-image
+pool a few) and which unlabeled bound (``train.unlabeled: auto``).
 
 ``train.first_model_steps`` (the first model) and ``train.retrain_steps`` (each retrain) are
 step budgets; ``train.epochs`` and ``train.retrain_epochs`` stay the upper bounds (and are
@@ -12,6 +13,10 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING
+
+#: ``train.unlabeled: auto`` uses the M2 sum over every class up to this many images and the
+#: sum over the 2 likeliest classes above it (a quarter of the step's cost; docs/MODEL.md).
+AUTO_TOP2_FROM = 20_000
 
 if TYPE_CHECKING:
     from ssvae.config import Config
@@ -38,3 +43,21 @@ def epochs_for(dataset_size: int, config: Config, retrain: bool = False) -> int:
     if budget is None:
         return int(cap)
     return int(min(cap, max(1, math.ceil(budget / steps_per_epoch(dataset_size, config)))))
+
+
+def unlabeled_for(dataset_size: int, config: Config) -> str:
+    """The unlabeled bound for a pool of ``dataset_size`` images: ``train.unlabeled`` as set,
+    or for ``auto`` the full sum on small pools and ``top2`` from :data:`AUTO_TOP2_FROM` on."""
+    u = config.train.unlabeled
+    if u != "auto":
+        return u
+    return "top2" if int(dataset_size) >= AUTO_TOP2_FROM else "sum"
+
+
+def resolve(config: Config, dataset_size: int) -> Config:
+    """``config`` with the data-dependent choices made for a pool of ``dataset_size`` images
+    (today ``train.unlabeled: auto``); build the Trainer from this."""
+    u = unlabeled_for(dataset_size, config)
+    if u == config.train.unlabeled:
+        return config
+    return config.with_overrides({"train.unlabeled": u}, "resolved config")

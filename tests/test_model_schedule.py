@@ -74,3 +74,23 @@ def test_cheaper_bounds_and_the_conv_classifier_train_with_finite_terms(unlabele
     tr.train_epochs(1, {0: 0, 1: 1, 2: 2})
     assert all(np.isfinite(tr.history[-1][k]) for k in ("loss", "recon", "classification"))
     assert "Conv_0" in str(jax.tree_util.tree_structure(tr.state.params["classifier"]))
+
+
+def test_auto_unlabeled_bound_is_the_full_sum_on_small_pools_and_top2_on_large_ones():
+    from ssvae.schedule import resolve, unlabeled_for
+
+    cfg = tiny_config(train={"unlabeled": "auto"})
+    assert unlabeled_for(4000, cfg) == "sum" and unlabeled_for(60_000, cfg) == "top2"
+    assert resolve(cfg, 60_000).train.unlabeled == "top2"
+    fixed = tiny_config(train={"unlabeled": "expect"})
+    assert resolve(fixed, 60_000) is fixed
+
+
+def test_the_default_config_resolves_for_every_pool_size():
+    from ssvae.config import load_config
+    from ssvae.schedule import resolve
+
+    cfg = load_config()
+    assert resolve(cfg, 4000).train.unlabeled == "sum"
+    assert resolve(cfg, 60_000).train.unlabeled == "top2"
+    assert epochs_for(4000, cfg) == cfg.train.epochs
