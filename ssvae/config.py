@@ -36,7 +36,9 @@ class ModelConfig(Section):
     latent_dim: int = Field(16, ge=2, le=512)
     hidden: tuple[int, ...] = (512, 256)  # dense layers of the encoder (decoder: reversed)
     conv_features: tuple[int, ...] = (32, 64)  # stride-2 conv layers of the conv variant
-    classifier: Literal["image", "latent"] = "image"  # what q(y|x) reads
+    # what q(y|x) reads: the image through a trunk like the encoder's ("image"), through a
+    # dense or a conv trunk whatever the encoder ("dense", "conv"), or the latent code
+    classifier: Literal["image", "dense", "conv", "latent"] = "image"
     classifier_hidden: tuple[int, ...] = (512, 256)
     classifier_dropout: float = Field(0.2, ge=0, lt=1)  # also drives BALD's MC samples
     decoder_uses_y: bool = True  # p(x|z,y), the M2 form; False: p(x|z)
@@ -52,6 +54,10 @@ class TrainConfig(Section):
 
     epochs: int = Field(40, ge=1, le=100_000)  # a full training (ssvae train, the first model)
     retrain_epochs: int = Field(10, ge=1, le=100_000)  # each retrain from the dashboard
+    # step budgets (ssvae/schedule.py: epochs_for): the first model / a retrain trains
+    # ceil(budget / steps per epoch) epochs, at most `epochs` / `retrain_epochs`; None: the cap
+    first_model_steps: int | None = Field(None, ge=1, le=10_000_000)
+    retrain_steps: int | None = Field(None, ge=1, le=10_000_000)
     batch_size: int = Field(256, ge=8, le=65_536)  # unlabeled images per step
     labeled_batch_size: int = Field(64, ge=1, le=65_536)  # labeled images per step (oversampled)
     learning_rate: float = Field(3e-3, gt=0, le=1)
@@ -60,7 +66,10 @@ class TrainConfig(Section):
     seed: int = Field(0, ge=0)
     classification_weight: float = Field(50.0, gt=0)  # alpha on the labeled cross-entropy
     unlabeled_weight: float = Field(1.0, ge=0)  # weight of the unlabeled ELBO term
-    unlabeled: Literal["sum", "expect"] = "sum"  # M2: sum over y, or decode the expected y
+    # the unlabeled bound: M2's sum over every y (K decoder passes per image), over the N
+    # likeliest y under q(y|x) ("top2", "top3": N passes), one pass decoding E[y] ("expect"),
+    # or "auto": sum below 20 000 images, top2 from there (ssvae/schedule.py: resolve)
+    unlabeled: Literal["sum", "top2", "top3", "expect", "auto"] = "sum"
     kl_weight: float = Field(1.0, ge=0)
     kl_warmup_epochs: float = Field(0.0, ge=0)
     consistency_weight: float = Field(0.0, ge=0)  # q(y|aug x) should match q(y|x), unlabeled

@@ -99,10 +99,12 @@ def m2_unlabeled(q_probs, per_class_loss, log_prior_y):
 
 def consistency(logits_clean, logits_aug, temperature: float = 1.0, threshold: float = 0.0):
     """Agreement of q(y|augmented x) with a fixed (stop-gradient) target from the clean image,
-    sharpened by ``temperature`` and counted only where its confidence reaches ``threshold``.
+    sharpened by ``temperature``, counted only where the clean prediction's own confidence
+    (before sharpening, as FixMatch does) reaches ``threshold``.
 
     Returns the per-image KL(target ‖ q(y|aug x)) masked by confidence."""
-    target = jax.lax.stop_gradient(jax.nn.softmax(logits_clean / temperature))
-    mask = (jnp.max(target, axis=-1) >= threshold).astype(logits_aug.dtype)
+    clean = jax.lax.stop_gradient(logits_clean)
+    target = jax.nn.softmax(clean / temperature)
+    mask = (jnp.max(jax.nn.softmax(clean), axis=-1) >= threshold).astype(logits_aug.dtype)
     kl = kl_categorical(target, jax.nn.log_softmax(logits_aug))
     return kl * mask

@@ -1,7 +1,8 @@
 """The networks of the semi-supervised VAE, as plain Flax linen modules.
 
 * ``Encoder``    q(z|x): dense or convolutional, for any H×W×C input; returns mean, log-variance.
-* ``Classifier`` q(y|x): reads the image (dense or conv trunk) or the latent code; dropout
+* ``Classifier`` q(y|x): reads the image (a dense or conv trunk: the encoder's kind for
+  ``classifier_input="image"``, or named: ``"dense"``/``"conv"``) or the latent code; dropout
   only before the last layer, so Monte-Carlo dropout for BALD re-runs just that layer.
 * ``Decoder``    p(x|z) or p(x|z,y) (the M2 form): returns pixel *logits* (the sigmoid is
   applied only by the loss or for display).
@@ -161,7 +162,7 @@ class SSVAE(nn.Module):
     def setup(self):
         self.encoder = Encoder(self.encoder_kind, tuple(self.hidden), tuple(self.conv_features),
                                self.latent_dim)
-        cls_kind = "latent" if self.classifier_input == "latent" else self.encoder_kind
+        cls_kind = {"image": self.encoder_kind}.get(self.classifier_input, self.classifier_input)
         self.classifier = Classifier(cls_kind, tuple(self.classifier_hidden),
                                      tuple(self.conv_features), self.num_classes,
                                      self.classifier_dropout)

@@ -21,7 +21,7 @@ class Static:
 
     likelihood: str = "bernoulli"
     mse_sigma: float = 0.1
-    unlabeled: str = "sum"  # "sum" over y (M2) or "expect" (decode E[y])
+    unlabeled: str = "sum"  # "sum" over y (M2), "topN" (the N likeliest y) or "expect" (E[y])
     augment_shift: int = 0
     augment_rotate: float = 0.0
     augment_scale: float = 0.0
@@ -95,21 +95,42 @@ def _prior_terms(m: SSVAE, mean, logvar):
     return kl_z[:, None], kl_c, uniform
 
 
+def topk_of(unlabeled: str, k: int) -> int:
+    """How many classes the unlabeled bound decodes per image: all of them for "sum" (M2),
+    N for "topN" (the N likeliest under q(y|x), q renormalised on them), 0 for "expect"."""
+    if unlabeled in ("sum", "auto"):  # "auto" unresolved (ssvae/schedule.py): the full sum
+        return k
+    if unlabeled.startswith("top"):
+        return min(k, int(unlabeled[3:]))
+    return 0
+
+
 def unlabeled_bound(m: SSVAE, x, logits, z, mean, logvar, beta, st: Static):
     """Per-image terms of the unlabeled bound −ELBO(x) = Σ_y q(y|x)[rec + β·KL_z] + KL(q(y|x)‖p(y))."""
     k = m.num_classes
     q = jax.nn.softmax(logits)
     kl_z_each, kl_c, log_py = _prior_terms(m, mean, logvar)
-    if m.decoder_uses_y and st.unlabeled == "sum":
-        b, d = z.shape
+    top = topk_of(st.unlabeled, k)
+    b, d = z.shape
+    if m.decoder_uses_y and top == k:
         zz = jnp.broadcast_to(z[None], (k, b, d)).reshape(k * b, d)
         yy = jnp.repeat(jnp.eye(k, dtype=z.dtype), b, axis=0)
         rec_logits = m.decode(zz, yy).reshape((k, b) + x.shape[1:])
         rec = losses.reconstruction_nll(rec_logits, x[None], st.likelihood, st.mse_sigma).T
+    elif m.decoder_uses_y and top:  # Σ over the top classes, q renormalised on them
+        idx = jax.lax.top_k(jax.lax.stop_gradient(q), top)[1]  # B×top
+        zz = jnp.broadcast_to(z[None], (top, b, d)).reshape(top * b, d)
+        yy = jax.nn.one_hot(idx.T.reshape(-1), k, dtype=z.dtype)
+        rec_logits = m.decode(zz, yy).reshape((top, b) + x.shape[1:])
+        rec_top = losses.reconstruction_nll(rec_logits, x[None], st.likelihood, st.mse_sigma).T
+        w = jnp.take_along_axis(q, idx, axis=-1)
+        rec_e = jnp.sum(w * rec_top, -1) / jnp.maximum(jnp.sum(w, -1), 1e-6)
+        rec = None
     else:
         rec_logits = m.decode(z, q if m.decoder_uses_y else None)
         rec = losses.reconstruction_nll(rec_logits, x, st.likelihood, st.mse_sigma)[:, None]
-    rec_e = jnp.sum(q * jnp.broadcast_to(rec, q.shape), -1)
+    if rec is not None:
+        rec_e = jnp.sum(q * jnp.broadcast_to(rec, q.shape), -1)
     kl_z = jnp.sum(q * jnp.broadcast_to(kl_z_each, q.shape), -1)
     kl_y = losses.kl_categorical(q, log_py) + kl_c
     return {"loss": rec_e + beta * kl_z + kl_y, "recon": rec_e, "kl_z": kl_z, "kl_y": kl_y}

@@ -98,3 +98,10 @@ def test_consistency_masks_unconfident_targets():
     close(out, [want0, 0.0], tol=1e-4)
     # agreeing predictions cost nothing
     close(losses.consistency(clean, clean, 1.0, 0.0), [0.0, 0.0], tol=1e-5)
+
+
+def test_consistency_threshold_reads_the_confidence_before_sharpening():
+    clean = jnp.array([[1.0, 0.0]])  # 73 % before sharpening, 98 % after (temperature 0.25)
+    out = losses.consistency(clean, jnp.zeros((1, 2)), temperature=0.25, threshold=0.9)
+    close(out, [0.0])
+    assert float(losses.consistency(clean, jnp.zeros((1, 2)), 0.25, 0.7)[0]) > 0

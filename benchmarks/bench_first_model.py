@@ -1,0 +1,95 @@
+"""Speed of the first model at real size: time per training step on the 60 000-image
+Fashion-MNIST pool for model variants, measured interleaved in one process (the cores are
+shared, so the ratio to the baseline is the figure to trust), and the projected time of the
+first model under a step budget (ssvae/schedule.py).
+
+usage: python benchmarks/bench_first_model.py [--steps 60] [--rounds 2] [--budget 600]
+       [--variants default,top2,expect,conv,conv_top2]
+Writes artifacts/benchmarks/first_model.json.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+from model_common import per_class_labels, write_result
+
+VARIANTS = {
+    "default": {},
+    "top3": {"train.unlabeled": "top3"},
+    "top2": {"train.unlabeled": "top2"},
+    "expect": {"train.unlabeled": "expect"},
+    "conv": {"model.classifier": "conv"},
+    "conv_top2": {"model.classifier": "conv", "train.unlabeled": "top2"},
+    "conv_fixmatch": {"model.classifier": "conv", "train.consistency_weight": 30.0,
+                      "train.ema_decay": 0.99},
+    "conv_fixmatch_top2": {"model.classifier": "conv", "train.consistency_weight": 30.0,
+                           "train.ema_decay": 0.99, "train.unlabeled": "top2"},
+}
+
+
+def time_steps(trainer, labels, steps: int) -> float:
+    """Seconds per step between the first progress event and the ``steps``-th step (the
+    compile and the first steps excluded); the unfinished epoch is discarded by the stop."""
+    marks: list[tuple[int, float]] = []
+
+    def on_progress(ev):
+        if ev["event"] == "step":
+            marks.append((ev["run_step"], time.perf_counter()))
+
+    trainer.train_epochs(1, labels, on_progress=on_progress,
+                         should_stop=lambda: bool(marks) and marks[-1][0] >= steps)
+    (s0, t0), (s1, t1) = marks[0], marks[-1]
+    return (t1 - t0) / (s1 - s0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dataset", default="fashion-mnist")
+    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--budget", type=int, default=600, help="first-model step budget to project")
+    ap.add_argument("--variants", default="default,top2,expect,conv,conv_top2")
+    args = ap.parse_args()
+
+    from ssvae.config import load_config
+    from ssvae.data import load_dataset
+    from ssvae.schedule import epochs_for, steps_per_epoch
+    from ssvae.train import Trainer
+
+    ds = load_dataset(args.dataset)
+    labels = per_class_labels(ds.truth, 20, 0)
+    names = args.variants.split(",")
+    trainers, per_step = {}, {n: [] for n in names}
+    for name in names:
+        cfg = load_config("default", {**VARIANTS[name], "train.progress_every": 10,
+                                      "train.first_model_steps": args.budget})
+        trainers[name] = Trainer(cfg, ds)
+    for r in range(args.rounds):
+        for name in names:
+            per_step[name].append(time_steps(trainers[name], labels, args.steps))
+            print(f"round {r} {name}: {per_step[name][-1] * 1000:.0f} ms/step", flush=True)
+    cfg = trainers[names[0]].config
+    spe = steps_per_epoch(ds.size, cfg)
+    epochs = epochs_for(ds.size, cfg)
+    base = statistics.median(per_step[names[0]])
+    rows = {}
+    for name in names:
+        ms = statistics.median(per_step[name])
+        rows[name] = {"ms_per_step": round(ms * 1000, 1), "ratio_to_" + names[0]: round(ms / base, 3),
+                      "epoch_s": round(ms * spe, 1),
+                      "first_model_s_projected": round(ms * spe * epochs, 1),
+                      "all": [round(v * 1000, 1) for v in per_step[name]]}
+    write_result("first_model", {
+        "dataset": args.dataset, "pool": ds.size, "steps_per_epoch": spe,
+        "step_budget": args.budget, "first_model_epochs": epochs,
+        "load_average": list(np.round(__import__("os").getloadavg(), 2)), "variants": rows,
+        "note": "steps timed after the first progress event, median over interleaved rounds; "
+                "projected time excludes start-up and the per-epoch evaluation",
+    })
+
+
+if __name__ == "__main__":
+    main()
