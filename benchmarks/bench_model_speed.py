@@ -76,7 +76,7 @@ def epoch_ratio(config: str, rounds: int) -> dict:
     trainer = Trainer(cfg, ds)
 
     # -- the minimal hand-written loop: same model, loss, optimizer, batch sizes, data --------
-    model, st = trainer.model, static_of(cfg)
+    model, st = trainer.model, static_of(cfg, ds.size)
     tx = make_optimizer(t.grad_clip)
     steps = trainer.steps_per_epoch()
     hp = hyper_of(t, steps, trainer.train_idx.size, cfg.model.dirichlet_alpha)

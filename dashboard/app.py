@@ -11,6 +11,7 @@ from ssvae.errors import SSVAEError
 from ssvae.labels import LabelStore
 from ssvae.paths import PROJECT_ROOT, artifacts_root
 from ssvae.predictions import Predictions
+from ssvae.schedule import epochs_for
 
 from dashboard.callbacks import Context, register_all
 from dashboard.dispatcher import CommandLog, Dispatcher
@@ -89,7 +90,7 @@ def start_worker(state: AppState, worker) -> None:
     if not state.has_model:  # none, or only the map of the images
         from dashboard.worker.service import TrainingRefused
 
-        epochs = worker.config.train.epochs
+        epochs = epochs_for(state.dataset.size, worker.config)
         try:
             run_id = worker.start_run(state.labels.as_dict(), epochs)
         except TrainingRefused:  # a run is already going (another page of this workspace)

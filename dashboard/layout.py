@@ -7,6 +7,7 @@ from dash import dcc, html
 from dashboard.commands import TRAIN_SETTINGS
 from dashboard.figures import accuracy_figure, curves_figure, empty_figure
 from dashboard.state import COLOR_MODES, COLOR_NAMES, STRATEGY_NAMES, AppState
+from ssvae.schedule import epochs_for
 
 GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True,
                 "modeBarButtonsToRemove": ["toImage", "autoScale2d"]}
@@ -220,7 +221,8 @@ def training_panel(state: AppState) -> html.Div:
     """Settings, Start/Stop, progress with ETA, live loss curves, run history and accuracy."""
     defaults = state.worker.config.train
     remembered = state.training.get("settings", {})
-    fields = [("epochs", "Epochs", state.training.get("epochs", defaults.retrain_epochs), 1)]
+    retrain = epochs_for(state.dataset.size, state.worker.config, retrain=True)
+    fields = [("epochs", "Epochs", state.training.get("epochs", retrain), 1)]
     fields += [(key, label, remembered.get(key, getattr(defaults, key)), 1 if kind is int else "any")
                for key, label, kind in TRAIN_SETTINGS]
     form = dbc.Row([

@@ -27,6 +27,7 @@ from flax import struct
 
 from ssvae.models import SSVAE, to_float
 from ssvae.objective import HYPER_KEYS, Static, eval_bound, loss_fn
+from ssvae.schedule import unlabeled_for
 
 if TYPE_CHECKING:  # pydantic is not needed to train (e.g. on a bare GPU host)
     from ssvae.config import Config, TrainConfig
@@ -90,9 +91,12 @@ def set_hyperparams(opt_state, learning_rate: float, weight_decay: float):
                                      weight_decay=jnp.float32(weight_decay))
 
 
-def static_of(cfg: Config) -> Static:
+def static_of(cfg: Config, pool_size: int) -> Static:
+    """The shape-changing settings of a model trained on a pool of ``pool_size`` images (the
+    unlabeled bound ``auto`` is resolved by :func:`ssvae.schedule.unlabeled_for`)."""
     t, m = cfg.train, cfg.model
-    return Static(likelihood=m.likelihood, mse_sigma=float(m.mse_sigma), unlabeled=t.unlabeled,
+    return Static(likelihood=m.likelihood, mse_sigma=float(m.mse_sigma),
+                  unlabeled=unlabeled_for(pool_size, cfg),
                   augment_shift=int(t.augment_shift), augment_rotate=float(t.augment_rotate),
                   augment_scale=float(t.augment_scale),
                   use_consistency=bool(t.consistency_weight > 0))

@@ -34,8 +34,8 @@ class Plan:
     initial: int = 10
     step: int = 10
     budget: int = 200
-    epochs_per_round: int = 1
-    first_epochs: int = 10
+    epochs_per_round: int | None = None  # None: what the page trains (ssvae/schedule.py)
+    first_epochs: int | None = None
 
 
 #: the published matrix (docs/results), sized to finish within an hour on 2 CPU cores shared
@@ -94,7 +94,7 @@ def evaluate_one(spec: str, config: Config, config_name: str, settings: Simulati
     """Run the matrix row of one data set; write REPORT.md, results.csv, accuracy.html into
     ``out`` (rows go to results.partial.csv as they come)."""
     ds = load_for_evaluation(spec, config)
-    settings = settings.with_first_epochs(config)
+    settings = settings.with_first_epochs(config, ds.size)
     settings.validate(ds)
     out.mkdir(parents=True, exist_ok=True)
     partial = out / "results.partial.csv"

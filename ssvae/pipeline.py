@@ -72,10 +72,11 @@ def train_and_publish(trainer, epochs: int, labels, *, checkpoint: Path | None =
                       predictions: Path | None = None, previous=None,
                       on_progress: Callable[[dict], None] | None = None,
                       should_stop: Callable[[], bool] | None = None, keep: int = 3,
-                      predict: bool = True, meta: dict | None = None) -> RunOutcome:
+                      predict: bool = True, meta: dict | None = None,
+                      map_kind: str = "umap") -> RunOutcome:
     """Train ``trainer`` ``epochs`` more epochs on ``labels``, then (if any epoch finished)
     write its checkpoint and predictions. ``previous`` keeps the new map aligned with an
-    earlier snapshot's; ``meta`` is added to the predictions' facts. ``predict=False`` skips the
+    earlier snapshot's (``map_kind``: see :func:`ssvae.predict.predict`); ``meta`` is added to the predictions' facts. ``predict=False`` skips the
     predictions (and their file)."""
     before = trainer.snapshot.replace(history=list(trainer.snapshot.history))
     result = trainer.train_epochs(epochs, labels, on_progress=on_progress, should_stop=should_stop)
@@ -93,7 +94,7 @@ def train_and_publish(trainer, epochs: int, labels, *, checkpoint: Path | None =
         trainer.save_checkpoint(checkpoint)
     preds = None
     if predict:
-        preds = trainer.predict(previous=previous)
+        preds = trainer.predict(previous=previous, map_kind=map_kind)
         preds.meta.update(meta or {})
         if predictions is not None:
             preds.save(Path(predictions))

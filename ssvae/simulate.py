@@ -21,6 +21,7 @@ from ssvae.data import Dataset
 from ssvae.errors import SSVAEError
 from ssvae.baseline import BASELINE, logreg_accuracy, pixels
 from ssvae.ranking import DEFAULT_STRATEGY, QUERY_STRATEGIES, parse_query, rank
+from ssvae.schedule import epochs_for
 
 COLUMNS = ("strategy", "seed", "round", "labels", "accuracy", "seconds")
 THRESHOLDS = (0.80, 0.90)
@@ -47,8 +48,8 @@ class SimulationSettings:
     initial: int = 10
     step: int = 10
     budget: int = 200
-    epochs_per_round: int = 5
-    first_epochs: int | None = None  # epochs of the initial model (default: the config's)
+    epochs_per_round: int | None = None  # default: a retrain's on the page (ssvae/schedule.py)
+    first_epochs: int | None = None  # epochs of the initial model (default: a first model's)
     seeds: tuple[int, ...] = (0, 1, 2)
     # arms whose labels also train the plain baseline (logistic regression on pixels)
     baseline_for: tuple[str, ...] = ()
@@ -57,9 +58,14 @@ class SimulationSettings:
     def rounds(self) -> int:
         return 1 + -(-(self.budget - self.initial) // self.step)
 
-    def with_first_epochs(self, config: Config) -> "SimulationSettings":
-        """These settings with ``first_epochs`` filled in from the config where unset."""
-        return replace(self, first_epochs=self.first_epochs or config.train.epochs)
+    def with_first_epochs(self, config: Config, pool_size: int) -> "SimulationSettings":
+        """These settings with the epochs of the first model and of each round filled in
+        where unset: what the page's first model and retrains train on this pool (the config's
+        step budgets, :func:`ssvae.schedule.epochs_for`)."""
+        return replace(self,
+                       first_epochs=self.first_epochs or epochs_for(pool_size, config),
+                       epochs_per_round=(self.epochs_per_round
+                                         or epochs_for(pool_size, config, retrain=True)))
 
     def total_epochs(self) -> int:
         """Training epochs of the whole run: what the progress bar counts."""
@@ -87,7 +93,7 @@ class SimulationSettings:
                              "split for a simulation; this one lacks "
                              f"{'ground truth' if not dataset.has_truth else 'a test split'}{hint}.")
         for name, v, lo in (("initial", self.initial, 1), ("step", self.step, 1),
-                            ("epochs-per-round", self.epochs_per_round, 1),
+                            ("epochs-per-round", self.epochs_per_round or 1, 1),
                             ("first-epochs", 1 if self.first_epochs is None else self.first_epochs, 1)):
             if v < lo:
                 raise SSVAEError(f"--{name} must be at least {lo} (got {v}).")
@@ -150,10 +156,11 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
     start of the seed's initial model, so it includes that model's training. The arms in
     ``settings.baseline_for`` add rows of the plain baseline trained on their labels.
     """
+    from ssvae.pipeline import train_and_publish
     from ssvae.train import Trainer
 
     settings.validate(dataset)
-    settings = settings.with_first_epochs(config)
+    settings = settings.with_first_epochs(config, dataset.size)
     first_epochs = settings.first_epochs
     truth = np.asarray(dataset.truth)
     rounds = settings.rounds
@@ -188,14 +195,12 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
             start = initial_labels(truth, settings.initial, dataset.num_classes, seed)
             t0 = time.perf_counter()
             report(done, f"seed {seed}: initial model, {len(start)} labels")
-            base = Trainer(cfg, dataset)
-            base.train_epochs(first_epochs, start, on_progress=training(done))
+            ckpt = Path(tmp) / f"seed{seed}"
+            base_preds = train_and_publish(Trainer(cfg, dataset), first_epochs, start,
+                                           checkpoint=ckpt, on_progress=training(done),
+                                           map_kind="pca").predictions
             done += first_epochs
             base_seconds = time.perf_counter() - t0
-            ckpt = Path(tmp) / f"seed{seed}"
-            base.save_checkpoint(ckpt)
-            base_preds = base.predict()
-            del base
             for name in settings.strategies:
                 strategy, diverse = parse_query(name)
                 trainer = Trainer.from_checkpoint(ckpt, dataset)
@@ -214,10 +219,10 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                             raise RuntimeError(f"rank returned {len(picks)} images for {k} "
                                                "wanted, or an already-labeled one")
                         labels.update({int(s): int(truth[s]) for s in picks})
-                        trainer.train_epochs(settings.epochs_per_round, labels,
-                                             on_progress=training(done))
+                        preds = train_and_publish(trainer, settings.epochs_per_round, labels,
+                                                  on_progress=training(done),
+                                                  map_kind="pca").predictions
                         done += settings.epochs_per_round
-                        preds = trainer.predict()
                     emit({"strategy": name, "seed": seed, "round": r, "labels": len(labels),
                           "accuracy": float(preds.meta["test_accuracy"]),
                           "seconds": round(time.perf_counter() - t0, 3)})

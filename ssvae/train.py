@@ -25,6 +25,7 @@ import numpy as np
 from ssvae import core
 from ssvae.errors import LabelsError
 from ssvae.labels import labels_fingerprint
+from ssvae.schedule import epochs_for
 
 if TYPE_CHECKING:  # pydantic is not needed to train (e.g. on a bare GPU host)
     from ssvae.config import Config
@@ -125,6 +126,10 @@ class Trainer:
     def steps_per_epoch(self) -> int:
         return max(1, math.ceil(self.train_idx.size / self.config.train.batch_size))
 
+    def epochs_for(self, retrain: bool = False) -> int:
+        """Epochs of a first model or of a retrain on this pool (:mod:`ssvae.schedule`)."""
+        return epochs_for(self.dataset.size, self.config, retrain=retrain)
+
     # -- training -------------------------------------------------------------------------
     def _epoch_indices(self, epoch: int, labels: np.ndarray):
         t = self.config.train
@@ -160,7 +165,7 @@ class Trainer:
             {int(s): int(lab[s]) for s in np.flatnonzero(lab >= 0)})
         steps = self.steps_per_epoch()
         hp = core.hyper_of(t, steps, self.train_idx.size, self.config.model.dirichlet_alpha)
-        static = {"model": snap.model, "st": core.static_of(self.config),
+        static = {"model": snap.model, "st": core.static_of(self.config, self.dataset.size),
                   "grad_clip": float(t.grad_clip)}
         labels_dev = jax.device_put(lab)
         snap.state = snap.state.replace(
@@ -233,7 +238,7 @@ class Trainer:
         bs = self.config.train.eval_batch_size
         params, model = self.eval_params, self.model
         if self.val_idx.size:
-            st = core.static_of(self.config)
+            st = core.static_of(self.config, self.dataset.size)
             key = jax.random.fold_in(self.key, 0xE7A1)
             sums: dict = {}
             for s in range(0, self.val_idx.size, bs):

@@ -62,7 +62,7 @@ def run(args) -> int:
         settings = settings_for(spec, tuple(range(args.seeds)), args.quick, initial=args.initial,
                                 step=args.step, budget=args.budget,
                                 epochs_per_round=args.epochs_per_round,
-                                first_epochs=args.first_epochs).with_first_epochs(cfg)
+                                first_epochs=args.first_epochs).with_first_epochs(cfg, ds.size)
         settings.validate(ds)
         plans.append((spec, settings))
     out = Path(args.out) if args.out else artifacts_root() / "evaluations" / time.strftime("%Y%m%d-%H%M%S")

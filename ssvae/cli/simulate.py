@@ -35,7 +35,9 @@ def register(sub) -> None:
     p.add_argument("--initial", type=int, default=10, help="starting labels (one per class first)")
     p.add_argument("--step", type=int, default=10, help="labels added per round")
     p.add_argument("--budget", type=int, default=200, help="labels at the end")
-    p.add_argument("--epochs-per-round", type=int, default=5, help="training epochs per round")
+    p.add_argument("--epochs-per-round", type=int, default=None,
+                   help="training epochs per round (default: a retrain's on the page, from "
+                        "train.retrain_steps)")
     p.add_argument("--first-epochs", type=int, default=None,
                    help="epochs of the initial model (default: the config's train.epochs)")
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, …)")
@@ -68,7 +70,7 @@ def run(args) -> int:
         epochs_per_round=args.epochs_per_round, first_epochs=args.first_epochs,
         seeds=args.seed_list or tuple(range(args.seeds)),
         baseline_for=tuple(s.strip() for s in (args.baseline or "").split(",") if s.strip()),
-        ).with_first_epochs(cfg)
+        ).with_first_epochs(cfg, ds.size)
     settings.validate(ds)
     out = Path(args.out) if args.out else artifacts_root() / "simulations" / (
         time.strftime("%Y%m%d-%H%M%S") + f"-{ds.name}")
