@@ -147,8 +147,10 @@ class AppState:
             self.versions[p] = self.versions.get(p, 0) + 1
 
     def available_strategies(self) -> tuple[str, ...]:
-        if not self.has_model:
-            return ("random",)
+        if not self.has_model:  # the map of the images: typical images of its clusters, or random
+            has_rep = self.predictions is not None and self.predictions.embedding is not None
+            return tuple(s for s in STRATEGIES
+                         if s == "random" or (has_rep and s in REPRESENTATION_STRATEGIES))
         return tuple(s for s in STRATEGIES if s == "random" or s in self.predictions.scores
                      or s in REPRESENTATION_STRATEGIES)
 
@@ -181,6 +183,9 @@ class AppState:
         if strategy == "random":
             # one fixed random order (the simulation's too): labeling only removes an image
             out = rank(np.zeros(self.size, np.float32), "random", self.queue_size, labeled)
+        elif not self.has_model:  # the map of the images: typical images of its clusters
+            out = rank(np.zeros(self.size, np.float32), "typiclust", self.queue_size, labeled,
+                       features=self.predictions.embedding, seed=0)
         else:
             out = rank(self.predictions.scores, strategy, self.queue_size, labeled,
                        diverse=self.diverse, latent=self.predictions.latent,

@@ -46,5 +46,5 @@ def synthetic_predictions(ds: Dataset, seed: int = 1, latent_dim: int = 8, num_l
 def map_only_predictions(ds: Dataset, seed: int = 1) -> Predictions:
     """What the worker writes before any model: the map of the images, nothing else."""
     p = synthetic_predictions(ds, seed)
-    return Predictions.map_only(p.map2d, meta={"embedding": "synthetic"})
+    return Predictions.map_only(p.map2d, meta={"embedding": "synthetic"}, embedding=p.latent)
 

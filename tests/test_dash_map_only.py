@@ -68,8 +68,13 @@ def test_map_only_snapshot_shows_the_map_and_no_prediction(tmp_path, ds):
     assert "empty-image" in sel.value("sel-recon", "className")
     assert sel.value("sel-probs", "figure")["data"] == []
     q = render(calls, "queue")
-    assert "random order" in q.value("queue-caption", "children")
-    assert q.value("strategy", "disabled") is True
+    # typical images of the map's clusters come first: the strategies that need no classifier
+    assert "typical images" in q.value("queue-caption", "children")
+    assert q.value("strategy", "disabled") is False and q.value("diverse", "disabled") is True
+    enabled = {o["value"] for o in q.value("strategy", "options") if not o["disabled"]}
+    assert enabled == {"auto", "typiclust", "random"}
+    queue = app.ssvae.state.queue()
+    assert len(set(queue.tolist())) == len(queue) > 0
     # hover: the Serial and its label, no prediction
     dep = page.find("hover-point.data", "map-tooltip")
     hover = {"serial": 5, "bbox": {"x0": 1, "x1": 2, "y0": 1, "y1": 2}}
@@ -142,17 +147,32 @@ def test_training_panel_hides_the_untrained_classifier():
 def test_queue_says_why_these_images_come_first(tmp_path, ds):
     app, page, calls = open_page(tmp_path, ds, None)
     assert "no model yet" in render(calls, "queue").value("queue-reason", "children")
-    app, page, calls = open_page(tmp_path / "b", ds, synthetic_predictions(ds, num_labels=0))
-    assert "classifier with no labels yet" in render(calls, "queue").value("queue-reason", "children")
-    app, page, calls = open_page(tmp_path / "c", ds, synthetic_predictions(ds))
-    assert "Least certain by entropy" in render(calls, "queue").value("queue-reason", "children")
+    # the default (auto) ranks typical images of unlabeled groups while labels are few, with a
+    # model or before it (the map of the images), trained classifier or not
+    for sub, preds in (("a", map_only_predictions(ds)), ("b", synthetic_predictions(ds, num_labels=0)),
+                       ("c", synthetic_predictions(ds))):
+        app, page, calls = open_page(tmp_path / sub, ds, preds)
+        assert app.ssvae.state.effective_strategy() == "auto"
+        assert render(calls, "queue").value("queue-reason", "children").startswith(
+            "Typical images of groups without a label")
+    app, page, calls = open_page(tmp_path / "d", ds, synthetic_predictions(ds, num_labels=0))
+    reasons = {}
+    for strategy, diverse in (("entropy", False), ("margin", True)):
+        dep = page.find("strategy.value")
+        result = page.post(dep, "strategy.value", {"strategy.value": strategy,
+                                                   "diverse.value": diverse}).value("result", "data")
+        assert result["ok"], result
+        page.stores["versions"] = result["versions"]
+        q = next(c for c in page.render() if "queue.children" in c.output)
+        reasons[strategy] = q.value("queue-reason", "children")
+    assert "classifier with no labels yet" in reasons["entropy"]  # no labels: says it means little
+    app, page, calls = open_page(tmp_path / "e", ds, synthetic_predictions(ds))
     dep = page.find("strategy.value")
     result = page.post(dep, "strategy.value", {"strategy.value": "margin", "diverse.value": True}).value("result", "data")
     assert result["ok"], result
     page.stores["versions"] = result["versions"]
-    q = next(c for c in page.render() if "queue.children" in c.output)
-    reason = q.value("queue-reason", "children")
-    assert "by margin" in reason and "diverse" in reason
+    reason = next(c for c in page.render() if "queue.children" in c.output).value("queue-reason", "children")
+    assert "two likeliest classes are closest" in reason and "diverse" in reason
 
 
 def test_a_classifier_colouring_falls_back_to_labels_without_a_trained_classifier(tmp_path, ds):

@@ -6,6 +6,7 @@ from dash import Input, Output, State, html
 from dashboard.callbacks import need
 from dashboard.commands import Select, SetAutoAdvance, SetStrategy
 from dashboard.state import STRATEGY_NAMES
+from ssvae.ranking import REPRESENTATION_STRATEGIES, strategy_reason
 
 PARTS = ("labels", "predictions", "queue", "selection")
 
@@ -29,31 +30,24 @@ def thumbnails(ctx) -> list:
     return items
 
 
-#: why the queue offers these images first, per strategy (a stand-in for
-#: ``ssvae.ranking.strategy_reason``: switch :func:`queue_reason` to it once it lands)
-REASONS = {
-    "entropy": "Least certain by entropy: the model spreads its belief over several classes",
-    "margin": "Least certain by margin: the model's top two classes are nearly tied",
-    "least_confidence": "Least certain: the model's favourite class has the lowest probability",
-    "bald": "Most disputed (BALD): the model's samples disagree on the class",
-    "random": "Random order: a baseline, no model guidance",
-}
-
 
 def queue_reason(state) -> str:
-    """A few words on why these images come first."""
-    if not state.has_model:
-        return "Random images: no model yet to say which would help most"
+    """A few words on why these images come first (:func:`ssvae.ranking.strategy_reason`)."""
     strategy = state.effective_strategy()
-    if strategy != "random" and not state.classifier_trained:
+    if not state.has_model and strategy == "random":
+        return "Random images: no model yet to say which would help most"
+    if (strategy not in REPRESENTATION_STRATEGIES and strategy != "random"
+            and not state.classifier_trained):
         return "Uncertainty of a classifier with no labels yet: means little until you label a few"
-    reason = REASONS.get(strategy, strategy)
+    reason = strategy_reason(strategy, len(state.labels), len(state.class_names))
+    reason = reason[:1].upper() + reason[1:]
     return reason + (" · spread over the map (diverse batch)" if state.diverse and strategy != "random" else "")
 
 
 def caption(state) -> str:
     if not state.has_model:
-        return "random order until the first training"
+        return ("typical images of the map's clusters" if state.effective_strategy() != "random"
+                else "random order until the first training")
     s = state.effective_strategy()
     text = "highest " + (state.score_name() or "").replace("_", " ") if s != "random" else "random order"
     return text + (" · diverse batch" if state.diverse else "")
@@ -75,7 +69,7 @@ def register(app, ctx) -> None:
                        for s in STRATEGY_NAMES]
             no_model = not state.has_model
             return (thumbnails(ctx), {p: state.versions[p] for p in PARTS}, caption(state), options,
-                    no_model, no_model, queue_reason(state))
+                    len(available) <= 1, no_model, queue_reason(state))
 
     @app.callback(Output("result", "data", allow_duplicate=True),
                   Input("strategy", "value"), Input("diverse", "value"), prevent_initial_call=True)
