@@ -4,7 +4,8 @@ Plain numpy, scikit-learn and umap-learn; no JAX (the training worker calls thes
 run, the ``ssvae map`` command without a model).
 
 - :func:`image_map` lays out the images themselves, for when no model exists yet: PCA of
-  the pixels to ``pca_dims`` dimensions, then UMAP of that.
+  the pixels to ``pca_dims`` dimensions, then UMAP of that. :func:`cached_image_map` keeps
+  it in a file, so that a restart shows it at once.
 - :func:`feature_map` lays out a model's representation (the classifier's hidden features or
   the latent code). Given the previous map of the same images it starts UMAP from that
   layout and aligns the result onto it (rotation, reflection, scale, shift), so a retrain
@@ -156,6 +157,37 @@ def image_map(images: np.ndarray, seed: int | None = 0, n_neighbors: int = DEFAU
     layout use every core, with a map that differs from run to run."""
     x = image_features(images, pca_dims, seed=seed or 0)
     return _layout(x, _initial(x, seed), seed, n_neighbors, n_epochs)
+
+
+def cached_image_map(images: np.ndarray, path, seed: int = 0) -> np.ndarray:
+    """:func:`image_map` of ``images``, kept in the .npz file ``path``: read back when it was
+    made from the same pixels (a content hash), seed and settings, else computed and written
+    (atomically). A restarted app shows its first map without laying the images out again.
+    An unreadable or stale file is simply replaced."""
+    import hashlib
+    import io
+    import json
+    import zipfile
+    from pathlib import Path
+
+    from ssvae.atomic import atomic_write_bytes
+
+    images = np.ascontiguousarray(images)
+    key = json.dumps({"sha256": hashlib.sha256(images.tobytes()).hexdigest(),
+                      "shape": list(images.shape), "dtype": str(images.dtype), "seed": seed,
+                      "settings": [DEFAULT_NEIGHBOURS, DEFAULT_EPOCHS, PCA_DIMS, MIN_DIST]})
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["key"]) == key and z["map2d"].shape == (images.shape[0], 2):
+                return z["map2d"].astype(np.float32)
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        pass
+    map2d = image_map(images, seed=seed)
+    buf = io.BytesIO()
+    np.savez(buf, map2d=map2d, key=np.array(key))
+    atomic_write_bytes(path, buf.getvalue())
+    return map2d
 
 
 def feature_map(features: np.ndarray, previous: np.ndarray | None = None, seed: int | None = 0,

@@ -9,7 +9,7 @@ import pytest
 
 from model_fixtures import make_images
 from ssvae.cli import main
-from ssvae.embedding import (align, feature_map, image_features, image_map, knn_agreement,
+from ssvae.embedding import (align, cached_image_map, feature_map, image_features, image_map, knn_agreement,
                              median_displacement, pca_reduce)
 from ssvae.predictions import Predictions
 
@@ -95,6 +95,26 @@ def test_feature_map_reduces_wide_features_and_rejects_bad_input():
         feature_map(np.full((10, 3), np.nan))
     with pytest.raises(ValueError, match="N×D"):
         feature_map(np.zeros(10))
+
+
+def test_cached_image_map_reuses_the_file_only_for_the_same_images(tmp_path, monkeypatch):
+    import ssvae.embedding as emb
+
+    x, _ = make_images(40, 6, 6, 1, 2, 0)
+    path = tmp_path / "image_map.npz"
+    first = cached_image_map(x, path)
+    np.testing.assert_array_equal(first, image_map(x, seed=0))
+    calls = []
+    monkeypatch.setattr(emb, "image_map", lambda *a, **k: calls.append(1) or np.zeros((40, 2), np.float32))
+    np.testing.assert_array_equal(cached_image_map(x, path), first)
+    assert calls == []
+    x2 = x.copy()
+    x2[0, 0, 0] ^= 1  # one pixel differs: laid out again
+    cached_image_map(x2, path)
+    cached_image_map(x, path, seed=1)
+    assert calls == [1, 1]
+    path.write_bytes(b"garbage")
+    assert cached_image_map(x, path).shape == (40, 2) and len(calls) == 3
 
 
 def test_feature_map_with_context_keeps_what_either_part_separates():
