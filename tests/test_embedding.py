@@ -220,3 +220,13 @@ def test_map_errors_are_one_sentence(toy, tmp_path, capsys):
     assert main(["map", "--dataset", source, "--workspace", str(ws), "--out", str(out)]) == 2
     assert "are for 5 images" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_maps_and_the_map_command_never_import_jax():
+    import subprocess
+    import sys
+
+    code = ("import sys, umap, ssvae.embedding, ssvae.cli.map; "
+            "print(sorted(m for m in ('jax', 'dashboard') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]"
