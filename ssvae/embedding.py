@@ -293,17 +293,16 @@ def median_displacement(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.median(np.linalg.norm(b - a, axis=1)) / ext)
 
 
-def images_snapshot(images: np.ndarray, seed: int | None = 0, meta: dict | None = None):
+def images_snapshot(images: np.ndarray, seed: int = 0, meta: dict | None = None,
+                    cache=None):
     """A map-only :class:`ssvae.predictions.Predictions` of raw images, for before any model
-    exists: the UMAP map of :func:`image_map` and, as the embedding the query strategy
-    clusters, the pixels' first 32 principal components."""
+    exists: the map of :func:`image_map` (kept in ``cache``, an .npz path, when given: see
+    :func:`cached_image_map`) and, as the embedding the query strategy clusters, the pixels'
+    first 32 principal components."""
     from ssvae.predictions import Predictions
 
     images = np.asarray(images)
-    if images.ndim < 2 or images.shape[0] == 0:
-        raise ValueError(f"images_snapshot needs a non-empty N×H×W(×C) array, got {images.shape}.")
-    scale = 1.0 / 255.0 if images.dtype == np.uint8 else 1.0
-    x = pca_reduce(images, PCA_DIMS, seed=seed or 0, scale=scale)
-    map2d = _layout(x, _initial(x), seed, DEFAULT_NEIGHBOURS, DEFAULT_EPOCHS)
+    emb = image_features(images, dims=32, seed=seed)
+    map2d = cached_image_map(images, cache, seed=seed) if cache else image_map(images, seed=seed)
     return Predictions.map_only(map2d, meta={"map": "umap of the images", **(meta or {})},
-                                embedding=np.ascontiguousarray(x[:, :32]))
+                                embedding=emb)

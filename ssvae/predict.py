@@ -11,8 +11,10 @@ The map is drawn from the classifier's hidden features, not from z: in M2 the la
 the *style* left over once the class is known, so its projection mixes the classes, while the
 features from which q(y|x) reads the class lay the classes out. They are reduced to their
 principal components (the first 32 are kept as the snapshot's ``embedding``, which the query
-strategy clusters) and laid out by UMAP (:mod:`ssvae.embedding`), started from the previous
-map and aligned onto it so that a retrain does not scramble the picture.
+strategy clusters) and laid out by UMAP (:mod:`ssvae.embedding`) beside the pixels' own
+principal components (10-NN class agreement 0.92 against 0.89 for the features alone at 100
+labels on MNIST), started from the previous map and aligned onto it so that a retrain does not
+scramble the picture. While no label exists the map of the images is kept.
 """
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
     snapshot's last map), or with ``map_kind="pca"`` their first two components (no UMAP: what
     the simulation uses, which never looks at a map). The map becomes the snapshot's
     ``last_map``."""
-    from ssvae.embedding import PCA_DIMS, feature_map, pca_reduce
+    from ssvae.embedding import PCA_DIMS, feature_map, image_features, pca_reduce
 
     if map_kind not in MAP_KINDS:
         raise ValueError(f"map_kind must be one of {MAP_KINDS}, got {map_kind!r}")
@@ -74,8 +76,12 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
         images, bs, jax.random.fold_in(snapshot.key, 0xBA1D))
     reduced = pca_reduce(features, PCA_DIMS, seed=t.seed)
     prev_map = previous.map2d if previous is not None else snapshot.last_map
-    if map_kind == "umap":
-        map2d = feature_map(reduced, previous=prev_map, seed=t.seed)
+    if map_kind == "umap" and snapshot.num_labels == 0 and prev_map is not None:
+        map2d = np.asarray(prev_map, np.float32)  # a classifier with no labels lays out no
+        # classes (10-NN agreement 0.46–0.80 against 0.88 for the map of the images): keep it
+    elif map_kind == "umap":  # the features beside the pixels' principal components
+        context = image_features(np.asarray(images), seed=t.seed)
+        map2d = feature_map(reduced, previous=prev_map, seed=t.seed, context=context)
     else:
         map2d = pca_map(reduced, prev_map, seed=t.seed)
     snapshot.last_map = map2d

@@ -21,6 +21,7 @@ log = logging.getLogger("ssvae.worker")
 
 CHECKPOINT = "checkpoint"
 PREDICTIONS = "predictions.npz"
+IMAGE_MAP = "image_map.npz"  # the map of the images, kept for the next start
 STEP_EVENT_INTERVAL_S = 0.5  # step-level progress events are published at most this often
 STOP_POLL_INTERVAL_S = 0.1
 WORKER_NICENESS = 5
@@ -80,7 +81,8 @@ class Worker:
         from ssvae.embedding import images_snapshot
 
         snap = images_snapshot(self.dataset.images, seed=self.config.train.seed,
-                               meta={"dataset": self.dataset.name})
+                               meta={"dataset": self.dataset.name},
+                               cache=self.workspace / IMAGE_MAP)
         if self.predictions_path.exists():  # a model's snapshot arrived meanwhile
             return False
         snap.save(self.predictions_path)
