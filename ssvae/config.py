@@ -68,7 +68,7 @@ class TrainConfig(Section):
     unlabeled_weight: float = Field(1.0, ge=0)  # weight of the unlabeled ELBO term
     # the unlabeled bound: M2's sum over every y (K decoder passes per image), over the N
     # likeliest y under q(y|x) ("top2", "top3": N passes), one pass decoding E[y] ("expect"),
-    # or "auto": sum below 20 000 images, top2 from there (ssvae/schedule.py: resolve)
+    # or "auto": sum below 10 000 images, top2 from there (ssvae/schedule.py: resolve)
     unlabeled: Literal["sum", "top2", "top3", "expect", "auto"] = "sum"
     kl_weight: float = Field(1.0, ge=0)
     kl_warmup_epochs: float = Field(0.0, ge=0)

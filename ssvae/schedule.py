@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 #: ``train.unlabeled: auto`` uses the M2 sum over every class up to this many images and the
 #: sum over the 2 likeliest classes above it (a quarter of the step's cost; docs/MODEL.md).
-AUTO_TOP2_FROM = 20_000
+AUTO_TOP2_FROM = 10_000
 
 if TYPE_CHECKING:
     from ssvae.config import Config
