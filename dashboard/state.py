@@ -122,10 +122,6 @@ class AppState:
         return self.dataset.class_names
 
     @property
-    def has_map(self) -> bool:
-        return self.predictions is not None
-
-    @property
     def has_model(self) -> bool:
         """A trained model's snapshot (not a map-only one of the images)."""
         return self.predictions is not None and self.predictions.has_model

@@ -52,19 +52,10 @@ def kl_categorical(q_probs, log_p):
     return jnp.sum(q_probs * (jnp.log(q) - log_p), axis=-1)
 
 
-def entropy(probs):
-    p = jnp.clip(probs, 1e-12, 1.0)
-    return -jnp.sum(probs * jnp.log(p), axis=-1)
-
-
 def cross_entropy(logits, labels):
     """−log q(y=label|x) from logits; labels are class indices."""
     logp = jax.nn.log_softmax(logits)
     return -jnp.take_along_axis(logp, labels[..., None], axis=-1)[..., 0]
-
-
-def soft_cross_entropy(logits, target_probs):
-    return -jnp.sum(target_probs * jax.nn.log_softmax(logits), axis=-1)
 
 
 def kl_warmup(step, warmup_steps):
@@ -87,14 +78,6 @@ def mixture_kl(mean, logvar, p_means, p_logvars, log_pi):
 def dirichlet_neg_log_prior(log_pi, alpha):
     """−log Dir(π | α) up to a constant: −(α−1) Σ log π_k."""
     return -(alpha - 1.0) * jnp.sum(log_pi)
-
-
-def m2_unlabeled(q_probs, per_class_loss, log_prior_y):
-    """M2's unlabeled bound: Σ_y q(y|x)·L(x,y) + KL(q(y|x) ‖ p(y)).
-
-    ``per_class_loss`` is B×K (reconstruction + β·KL_z for every y); the KL to p(y) is the
-    negative entropy of q plus the prior's cross-entropy. Returns (expected L, kl_y) per image."""
-    return jnp.sum(q_probs * per_class_loss, axis=-1), kl_categorical(q_probs, log_prior_y)
 
 
 def consistency(logits_clean, logits_aug, temperature: float = 1.0, threshold: float = 0.0):

@@ -91,14 +91,6 @@ def probability_scores(probs: np.ndarray) -> dict[str, np.ndarray]:
             "least_confidence": least.astype(np.float32)}
 
 
-def bald_score(mc_probs: np.ndarray) -> np.ndarray:
-    """BALD mutual information from S Monte-Carlo samples of class probabilities (S×N×K)."""
-    p = np.clip(np.asarray(mc_probs, dtype=np.float64), 1e-12, 1.0)
-    mean = p.mean(axis=0)
-    h_mean = -(mean * np.log(mean)).sum(axis=1)
-    mean_h = -(p * np.log(p)).sum(axis=2).mean(axis=0)
-    return np.maximum(h_mean - mean_h, 0.0).astype(np.float32)
-
 
 def _labeled_mask(labeled, n: int) -> np.ndarray:
     if labeled is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 import time
 import traceback
 import uuid
@@ -210,14 +209,6 @@ class Worker:
             return None
 
 
-def _heartbeat(channel: Channel, stop: threading.Event) -> None:
-    while not stop.wait(1.0):
-        try:
-            channel.beat()
-        except Exception:  # pragma: no cover - a busy store must not kill the worker
-            pass
-
-
 def run_worker(spec: dict[str, Any]) -> None:
     """Entry point of the spawned worker process."""
     # Ctrl+C in the terminal reaches the whole process group: the app, not the worker, handles
@@ -231,8 +222,6 @@ def run_worker(spec: dict[str, Any]) -> None:
     log.setLevel(logging.INFO)
     channel = Channel(spec["store"])
     channel.set_state(status=STARTING, pid=os.getpid(), message="loading the model")
-    stop = threading.Event()
-    threading.Thread(target=_heartbeat, args=(channel, stop), daemon=True).start()
     try:
         worker = Worker(spec)
         drawn = ""
@@ -250,5 +239,3 @@ def run_worker(spec: dict[str, Any]) -> None:
         channel.publish_error(f"training worker could not start: {type(exc).__name__}: {exc}")
         channel.set_state(status=ERROR, message=f"worker could not start: {exc}")
         raise
-    finally:
-        stop.set()

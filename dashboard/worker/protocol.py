@@ -6,7 +6,6 @@ wrote. Keys:
 ``job-…``            queue of job requests (``{"type": "train", …}`` or ``{"type": "shutdown"}``)
 ``stop:<run>``       stop flag for one run
 ``state``            the worker's state: status, run, epoch of epochs, ETA, pid, message
-``heartbeat``        the time the worker last said it was alive
 ``curves:<run>``     the run's progress events so far (per epoch and every N steps)
 ``progress_version`` bumped with each progress event
 ``runs``             history of finished runs (labels used, epochs, losses, test accuracy)
@@ -75,12 +74,6 @@ class Channel:
             state = {**self.cache.get("state", {}), **fields, "updated": time.time()}
             self.cache.set("state", state)
         return state
-
-    def beat(self) -> None:
-        self.cache.set("heartbeat", time.time())
-
-    def last_beat(self) -> float | None:
-        return self.cache.get("heartbeat")
 
     # -- progress -------------------------------------------------------------------------
     def publish_curves(self, run_id: str, events: list[dict[str, Any]]) -> None:
