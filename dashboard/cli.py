@@ -63,9 +63,13 @@ def serve(args, cfg, ds, worker) -> int:
           f"({state.labels.path})")
     print(f"workspace {state.workspace.root}")
     if state.predictions is None:
-        print("no predictions yet: " + ("a first model is training in the background; the map and "
-                                        "the uncertainty queue appear when it ends" if worker else
-                                        "the map and the uncertainty queue appear after a training"))
+        print("no map yet: " + ("the training worker draws the map of the images, then a first "
+                                "model is training in the background" if worker else
+                                "the map and the uncertainty queue appear after a training"))
+    elif not state.has_model:
+        print("the map of the images is ready: " + (
+            "a first model is training in the background" if worker else
+            "class predictions and the uncertainty queue appear after a training"))
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{shown_host}:{args.port}/"
     print(f"open {url}  (Ctrl+C stops)")
