@@ -57,13 +57,14 @@ MAP_KINDS = ("umap", "pca")
 
 def predict(snapshot: core.Snapshot, images, dataset_name: str,
             previous: Predictions | None = None, test_accuracy: float | None = None,
-            map_kind: str = "umap") -> Predictions:
+            map_kind: str = "umap", context: np.ndarray | None = None) -> Predictions:
     """Predictions of ``snapshot``'s model over ``images`` (the whole pool, device-resident or
     numpy). The embedding is the first principal components of the classifier's hidden
     features; the map is a UMAP of them started from and aligned to ``previous``'s map (or the
     snapshot's last map), or with ``map_kind="pca"`` their first two components (no UMAP: what
     the simulation uses, which never looks at a map). The map becomes the snapshot's
-    ``last_map``."""
+    ``last_map``. ``context``: the pixels' principal components
+    (:func:`ssvae.embedding.image_features` of ``images``), computed here when not given."""
     from ssvae.embedding import PCA_DIMS, feature_map, image_features, pca_reduce
 
     if map_kind not in MAP_KINDS:
@@ -80,7 +81,8 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
         map2d = np.asarray(prev_map, np.float32)  # a classifier with no labels lays out no
         # classes (10-NN agreement 0.46–0.80 against 0.88 for the map of the images): keep it
     elif map_kind == "umap":  # the features beside the pixels' principal components
-        context = image_features(np.asarray(images), seed=t.seed)
+        if context is None:
+            context = image_features(np.asarray(images), seed=t.seed)
         map2d = feature_map(reduced, previous=prev_map, seed=t.seed, context=context)
     else:
         map2d = pca_map(reduced, prev_map, seed=t.seed)

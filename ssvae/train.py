@@ -78,6 +78,7 @@ class Trainer:
         if snapshot is not None:
             self.snapshot.config = config
         self._images = jax.device_put(dataset.images)
+        self._image_context = None  # the pixels' principal components, for the map (once)
         self._test = None
         if dataset.has_test:
             self._test = (jax.device_put(dataset.test_images),
@@ -291,5 +292,10 @@ class Trainer:
             last = self.history[-1] if self.history else {}
             test_accuracy = (last["test_accuracy"] if last.get("epoch") == self.epoch
                              and "test_accuracy" in last else self.test_accuracy())
+        if map_kind == "umap" and self._image_context is None:
+            from ssvae.embedding import image_features
+
+            self._image_context = image_features(self.dataset.images, seed=self.config.train.seed)
         return predict(self.snapshot, self._images, self.dataset.name, previous=previous,
-                       test_accuracy=test_accuracy, map_kind=map_kind)
+                       test_accuracy=test_accuracy, map_kind=map_kind,
+                       context=self._image_context)
