@@ -10,10 +10,23 @@ import sys
 
 from ssvae.errors import SSVAEError
 
-COMMAND_MODULES = ("data", "labels", "train", "rank", "map", "simulate", "evaluate", "compare")
+COMMAND_MODULES = ("data", "labels", "predictions", "train", "rank", "map", "simulate", "evaluate",
+                   "compare")
 # Other packages add sub-commands through this entry-point group (the web app adds
 # `ssvae dashboard`), so the library never imports them.
 PLUGIN_GROUP = "ssvae.commands"
+DISTRIBUTION = "ssvae-labeling"
+
+
+def version() -> str:
+    """The installed distribution's version."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ssvae",
         description="Label images with a semi-supervised VAE in the loop.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"ssvae.cli.{name}").register(sub)

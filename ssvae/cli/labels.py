@@ -1,7 +1,10 @@
 """``ssvae labels import|export|stats``."""
 from __future__ import annotations
 
+import json
+
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
+from ssvae.export import LABEL_FORMATS
 from ssvae.workspace import dataset_from_config, open_store
 
 
@@ -14,9 +17,17 @@ def register(sub) -> None:
     imp.add_argument("--prefer", choices=("ours", "theirs"), default="ours",
                      help="on a conflict keep the current label (ours, default) or take the imported one")
     imp.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
-    exp = lsub.add_parser("export", help="write a copy of the current labels.csv")
-    exp.add_argument("file", help="where to write the copy")
+    exp = lsub.add_parser("export", help="write the current labels as CSV, JSON Lines or class folders")
+    exp.add_argument("file", help="file to write (csv, jsonl), or a new or empty folder (folders)")
+    exp.add_argument("--format", choices=LABEL_FORMATS, default=None,
+                     help="csv: a labels.csv (Serial,label); jsonl: one JSON object a line "
+                          "(Serial, label, and file where the images are files); folders: one "
+                          "sub-folder per class with its images as <Serial>.png "
+                          "(default: from the file name's extension, else csv)")
     stats = lsub.add_parser("stats", help="labels per class")
+    stats.add_argument("--json", action="store_true",
+                       help="print one JSON object (keys: labels_file, dataset, images, labeled, "
+                            "classes: [{name, labeled}])")
     for q in (imp, exp, stats):
         add_config_arg(q)
         add_data_args(q)
@@ -46,16 +57,52 @@ def run_import(args) -> int:
     return 0
 
 
+def export_format(file: str, fmt: str | None) -> str:
+    if fmt is not None:
+        return fmt
+    return "jsonl" if file.lower().endswith((".jsonl", ".ndjson")) else "csv"
+
+
 def run_export(args) -> int:
-    _, store = _store(args)
-    out = store.export(args.file)
-    print(f"wrote {len(store)} labels to {out}")
+    from ssvae.export import check_file_target, export_label_folders, labels_jsonl, write_text_into
+
+    fmt = export_format(args.file, args.format)
+    if fmt != "folders":
+        check_file_target(args.file)  # a bad target fails before the data set is read
+    ds, store = _store(args)
+    labels = store.as_dict()
+    if fmt == "folders":
+        export_label_folders(args.file, labels, ds.images, ds.class_names)
+        print(f"wrote {len(labels)} images in {ds.num_classes} class folders to {args.file}")
+        return 0
+    text = store.to_csv() if fmt == "csv" else labels_jsonl(labels, ds.class_names, ds.paths)
+    write_text_into(args.file, text)
+    print(f"wrote {len(labels)} labels to {args.file}", file=_status_stream(args.file))
     return 0
+
+
+def _status_stream(file: str):
+    """Where to say what was written: stderr when the export itself goes to stdout."""
+    import os
+    import sys
+
+    try:
+        same = os.path.realpath(file) == os.path.realpath("/dev/stdout") or \
+            os.path.samestat(os.stat(file), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):
+        same = False
+    return sys.stderr if same else sys.stdout
 
 
 def run_stats(args) -> int:
     ds, store = _store(args)
     counts = store.counts()
+    if args.json:
+        print(json.dumps({"labels_file": str(store.path), "dataset": ds.name, "images": ds.size,
+                          "labeled": len(store),
+                          "classes": [{"name": n, "labeled": c} for n, c in zip(ds.class_names, counts)]},
+                         ensure_ascii=False))
+        return 0
     width = max([5, *(len(n) for n in ds.class_names)])
     print(f"{store.path}: {len(store)} of {ds.size} images labeled")
     top = max(counts) or 1

@@ -67,13 +67,15 @@ def find_predictions(dataset_name: str, run: str | None = None,
 def run_map(args) -> int:
     import numpy as np
 
-    from ssvae.atomic import atomic_write_text
+    from ssvae.export import ExportError, check_file_target, write_text_into
 
+    try:
+        check_file_target(args.out)  # a bad target fails before anything is computed
+    except ExportError as exc:
+        raise SSVAEError(f"--out {exc}") from None
     cfg = config_from_args(args)
     ds = dataset_from_config(cfg)
     out = Path(args.out)
-    if not out.parent.is_dir():
-        raise SSVAEError(f"--out {out}: folder {out.parent} does not exist.")
     path = None if args.images else find_predictions(ds.name, args.run, args.workspace)
     if path is None:
         from ssvae.embedding import image_map
@@ -102,8 +104,8 @@ def run_map(args) -> int:
     writer.writerow(header)
     writer.writerows(rows)
     try:
-        atomic_write_text(out, buf.getvalue())
-    except OSError as exc:
-        raise SSVAEError(f"--out {out}: cannot write it ({exc.strerror or exc}).") from None
+        write_text_into(out, buf.getvalue())
+    except ExportError as exc:
+        raise SSVAEError(f"--out {exc}") from None
     print(f"wrote {ds.size} points to {out}")
     return 0

@@ -1,0 +1,57 @@
+"""``ssvae predictions export``: the model's predictions for every image as CSV or Parquet (no JAX)."""
+from __future__ import annotations
+
+from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
+from ssvae.errors import CheckpointError
+from ssvae.export import PREDICTION_FORMATS
+
+
+def register(sub) -> None:
+    p = sub.add_parser("predictions", help="export the model's predictions")
+    psub = p.add_subparsers(dest="predictions_command", metavar="ACTION", required=True)
+    exp = psub.add_parser(
+        "export", help="one row per image: file, label, predicted class, each class's "
+                       "probability, every uncertainty score, map x/y")
+    exp.add_argument("file", help="file to write")
+    exp.add_argument("--format", choices=PREDICTION_FORMATS, default=None,
+                     help="csv, or parquet (needs pyarrow) (default: parquet for a .parquet "
+                          "file name, else csv)")
+    where = exp.add_mutually_exclusive_group()
+    where.add_argument("--run", default=None, metavar="DIR", help="run folder whose predictions to export")
+    where.add_argument("--workspace", default=None, metavar="DIR",
+                       help="dashboard workspace whose predictions to export (default: the newer "
+                            "of the data set's newest run and the page's workspace)")
+    add_config_arg(exp)
+    add_data_args(exp)
+    exp.set_defaults(func=run_export)
+
+
+def run_export(args) -> int:
+    from ssvae.cli.map import find_predictions
+    from ssvae.export import (check_file_target, prediction_format, predictions_bytes,
+                              predictions_frame, write_into)
+    from ssvae.predictions import Predictions
+    from ssvae.workspace import dataset_from_config, open_store
+
+    fmt = prediction_format(args.file, args.format)
+    check_file_target(args.file)  # a bad target fails before the data set is read
+    cfg = config_from_args(args)
+    ds = dataset_from_config(cfg)
+    path = find_predictions(ds.name, args.run, args.workspace)
+    if path is None:
+        raise CheckpointError(f"no trained model for data set '{ds.name}' yet; train one in the "
+                              "page or with 'ssvae train' (or name one with --run or --workspace).")
+    preds = Predictions.load(path)
+    if not preds.has_model:
+        raise CheckpointError(f"{path}: holds only the map of the images, no trained model yet; "
+                              "train one first.")
+    if not preds.fits(ds.size, ds.num_classes):
+        raise CheckpointError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
+                              f"{preds.probs.shape[1]} classes, but '{ds.name}' has {ds.size} and "
+                              f"{ds.num_classes}; train again on this data set.")
+    labels = open_store(cfg, ds).as_dict()
+    frame = predictions_frame(preds, ds.class_names, labels, ds.paths)
+    write_into(args.file, predictions_bytes(frame, fmt))
+    print(f"wrote the predictions of {path.parent} for {len(frame)} images "
+          f"({frame.shape[1]} columns, {fmt}) to {args.file}")
+    return 0
