@@ -1,7 +1,8 @@
-"""``ssvae rank``: the next images to label, from the newest run's predictions (no JAX)."""
+"""``ssvae rank``: the next images to label, from the newest predictions (no JAX)."""
 from __future__ import annotations
 
-from pathlib import Path
+import json
+import math
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
 from ssvae.workspace import dataset_from_config, open_store
@@ -18,13 +19,20 @@ def register(sub) -> None:
     p.add_argument("-k", type=int, default=None, metavar="K", help="how many (default: query.k)")
     p.add_argument("--diverse", action="store_true", default=None,
                    help="spread the batch over the latent space (greedy k-centre)")
-    p.add_argument("--run", default=None, metavar="DIR",
-                   help="run folder whose predictions to use (default: the newest run of the data set)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--run", default=None, metavar="DIR",
+                       help="run folder whose predictions to use")
+    where.add_argument("--workspace", default=None, metavar="DIR",
+                       help="dashboard workspace whose predictions to use (default: the newer of "
+                            "the data set's newest run and the page's workspace)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object (keys: dataset, strategy, diverse, predictions, "
+                        "labeled, items: [{rank, serial, score, predicted, confidence}])")
     p.set_defaults(func=run_rank)
 
 
 def run_rank(args) -> int:
-    from ssvae.cli.train import PREDICTIONS, find_runs
+    from ssvae.cli.map import find_predictions
     from ssvae.predictions import Predictions
 
     cfg = config_from_args(args)
@@ -35,14 +43,14 @@ def run_rank(args) -> int:
     if k < 1:
         raise SSVAEError(f"-k must be at least 1 (got {k}).")
     diverse = cfg.query.diverse if args.diverse is None else args.diverse
-    if args.run:
-        path = Path(args.run) / PREDICTIONS
-    else:
-        runs = find_runs(ds.name)
-        if not runs:
-            raise CheckpointError(f"no trained model for data set '{ds.name}' yet; run 'ssvae train' first.")
-        path = runs[0] / PREDICTIONS
+    path = find_predictions(ds.name, args.run, getattr(args, "workspace", None))
+    if path is None:
+        raise CheckpointError(f"no trained model for data set '{ds.name}' yet; train one in the "
+                              "page or with 'ssvae train' (or name one with --run or --workspace).")
     preds = Predictions.load(path)
+    if not preds.has_model:
+        raise CheckpointError(f"{path}: holds only the map of the images, no trained model yet; "
+                              "train one first.")
     if not preds.fits(ds.size, ds.num_classes):
         raise CheckpointError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
                               f"{preds.probs.shape[1]} classes, but '{ds.name}' has {ds.size} and "
@@ -50,11 +58,23 @@ def run_rank(args) -> int:
     chosen = rank(preds.scores, strategy, k, store.as_array(), diverse=diverse, latent=preds.latent,
                   features=getattr(preds, "embedding", None), num_classes=ds.num_classes,
                   seed=cfg.train.seed)
+    score = preds.scores.get(strategy)
+    if args.json:
+        def num(v):
+            v = float(v)
+            return v if math.isfinite(v) else None
+        items = [{"rank": i, "serial": int(s),
+                  "score": num(score[s]) if score is not None else None,
+                  "predicted": ds.class_names[int(preds.pred[s])],
+                  "confidence": num(preds.confidence[s])} for i, s in enumerate(chosen, 1)]
+        print(json.dumps({"dataset": ds.name, "strategy": strategy, "diverse": bool(diverse),
+                          "predictions": str(path), "labeled": len(store), "items": items},
+                         ensure_ascii=False))
+        return 0
     print(f"{len(chosen)} images to label next by {strategy}{' (diverse)' if diverse else ''} "
           f"— predictions of {path.parent.name}, {len(store)} labeled now")
     width = max(5, *(len(c) for c in ds.class_names))
     print(f"{'rank':>4}  {'Serial':>7}  {'score':>8}  {'guess':<{width}}  confidence")
-    score = preds.scores.get(strategy)
     for i, s in enumerate(chosen, 1):
         sc = f"{score[s]:8.4f}" if score is not None else f"{'-':>8}"
         print(f"{i:>4}  {s:>7}  {sc}  {ds.class_names[preds.pred[s]]:<{width}}  {preds.confidence[s]:.3f}")
