@@ -16,6 +16,7 @@ from typing import Iterable, Mapping
 
 from ssvae.atomic import atomic_write_text
 from ssvae.errors import LabelsError
+from ssvae.export import atomic_write_into
 
 HEADER = ("Serial", "label")
 _INT = re.compile(r"[+-]?[0-9]+")
@@ -229,7 +230,9 @@ class LabelStore:
         self._commit(dict(labels))
 
     def _commit(self, new: dict[int, int]) -> None:
-        atomic_write_text(self.path, format_labels(new, self.class_names))
+        # into a symlink's target, keeping the file's mode (issue 11, item 4)
+        atomic_write_into(self.path, format_labels(new, self.class_names).encode("utf-8"),
+                          make_parents=True)
         self._labels = new
 
     def save(self) -> None:

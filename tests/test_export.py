@@ -369,3 +369,31 @@ def test_rank_json(toy, workspace, capsys):
         assert item["predicted"] == CLASSES[preds.pred[item["serial"]]]
     scores = [item["score"] for item in out["items"]]
     assert scores == sorted(scores, reverse=True)  # most uncertain first
+
+
+# -- the labels file itself ----------------------------------------------------------------
+def test_a_symlinked_labels_csv_stays_a_symlink(tmp_path):
+    (tmp_path / "shared").mkdir()
+    real = tmp_path / "shared" / "labels.csv"
+    real.write_text("Serial,label\n0,ant\n")
+    real.chmod(0o664)
+    link = tmp_path / "labels.csv"
+    link.symlink_to(real)
+    store = LabelStore(link, N, CLASSES)
+    store.set(3, 2)
+    other = tmp_path / "other.csv"
+    other.write_text("Serial,label\n5,bee\n")
+    store.merge_file(other)  # the import path of issue 11
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text() == "Serial,label\n0,ant\n3,cow\n5,bee\n"
+    assert stat.S_IMODE(real.stat().st_mode) == 0o664
+    assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == ["labels.csv"]
+
+
+def test_a_new_labels_csv_gets_the_umask_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        LabelStore(tmp_path / "new" / "labels.csv", N, CLASSES).set(1, 0)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new" / "labels.csv").stat().st_mode) == 0o644
