@@ -26,13 +26,21 @@
         return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
     }
 
+    // The letters that label a class on this page (dashboard/keys.py puts them on the class
+    // buttons' container); digits are always sent, so a digit without a class is explained.
+    function classLetter(k) {
+        if (!/^[a-zA-Z]$/.test(k)) { return false; }
+        const el = document.getElementById("label-buttons");
+        return !!el && (el.getAttribute("data-keys") || "").indexOf(k) >= 0;
+    }
+
     function keyName(e) {
         const mod = e.ctrlKey || e.metaKey;
         const k = e.key;
         if (mod && !e.altKey && (k === "z" || k === "Z")) { return e.shiftKey ? "redo" : "undo"; }
         if (mod && !e.altKey && (k === "y" || k === "Y")) { return "redo"; }
         if (mod || e.altKey) { return null; }
-        if (/^[0-9]$/.test(k)) { return k; }
+        if (/^[0-9]$/.test(k) || classLetter(k)) { return k; }
         if (k === "Backspace" || k === "Delete") { return "remove"; }
         if (k === "ArrowRight" || k === "ArrowDown") { return "next"; }
         if (k === "ArrowLeft" || k === "ArrowUp") { return "prev"; }

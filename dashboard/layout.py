@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from dashboard.commands import TRAIN_SETTINGS
 from dashboard.figures import accuracy_figure, curves_figure, empty_figure
+from dashboard.keys import class_keys, keys_summary
 from dashboard.state import COLOR_MODES, COLOR_NAMES, STRATEGY_NAMES, AppState
 from ssvae.schedule import epochs_for
 
@@ -31,6 +32,7 @@ def stores() -> list:
         dcc.Store(id="hover-shown"),     # the Serial whose card the tooltip holds
         dcc.Interval(id="tick", interval=TICK_MS),
         dcc.Download(id="download"),
+        dcc.Download(id="download-predictions"),
     ]
 
 
@@ -55,6 +57,9 @@ def navbar(state: AppState) -> dbc.Navbar:
                            id="upload", accept=".csv,text/csv", multiple=False, className="d-inline-block me-2"),
                 dbc.Button("⬇ labels.csv", id="export-btn", color="primary", size="sm",
                            title="Download the current labels.csv"),
+                dbc.Button("⬇ predictions.csv", id="export-predictions-btn", color="primary",
+                           size="sm", class_name="ms-2", disabled=True,
+                           title="No predictions yet: train a model first"),
                 html.Button("◐", id="theme-btn", className="btn btn-sm btn-outline-light ms-2 theme-btn",
                             title="Light or dark theme"),
                 html.Button("?", id="help-btn", className="btn btn-sm btn-outline-light ms-2 help-btn",
@@ -125,16 +130,23 @@ def map_card(state: AppState) -> dbc.Card:
 
 
 def label_buttons(state: AppState) -> html.Div:
+    """A button per class with its key (:mod:`dashboard.keys`); ``data-keys`` tells
+    assets/keyboard.js which letters label a class on this page."""
+    keys = class_keys(len(state.class_names))
     buttons = []
-    for i, name in enumerate(state.class_names):
-        key = str(i) if i < 10 else ""
-        shown_key = key if key and key != name else ""  # digits need no extra key hint
+    for i, (name, key) in enumerate(zip(state.class_names, keys)):
+        shown_key = "" if not key or key == name else ("⇧" + key if key.isupper() else key)
         buttons.append(dbc.Button(
             [html.Span(name, className="class-name"), html.Kbd(shown_key, className="ms-1") if shown_key else None],
             id={"type": "label-btn", "index": i}, size="sm", outline=True, color="secondary",
             class_name=f"label-btn cls-{i % 10}",
-            title=f"Label as {name}" + (f" (key {key})" if key else "")))
-    return html.Div(buttons, className="label-buttons")
+            title=f"Label as {name}" + (f" (key {key_label(key)})" if key else "")))
+    return html.Div(buttons, id="label-buttons", className="label-buttons",
+                    **{"data-keys": "".join(k for k in keys if k)})
+
+
+def key_label(key: str) -> str:
+    return f"Shift+{key}" if key.isupper() else key
 
 
 def selected_card(state: AppState) -> dbc.Card:
@@ -162,7 +174,7 @@ def selected_card(state: AppState) -> dbc.Card:
             html.Div([
                 dbc.Button("Remove label", id="remove-btn", size="sm", color="link",
                            class_name="px-0 text-danger", title="Remove the label (Backspace/Delete)"),
-                html.Small(["keys ", html.Kbd("0–9"), " label · ", html.Kbd("⌫"), " remove · ",
+                html.Small(["keys ", html.Kbd(keys_summary(len(state.class_names))), " label · ", html.Kbd("⌫"), " remove · ",
                             html.Kbd("←"), html.Kbd("→"), " / ", html.Kbd("Space"), " move · ",
                             html.Kbd("Ctrl+Z"), " undo"], className="text-muted keys-hint"),
             ], className="d-flex justify-content-between align-items-center mt-1"),
@@ -281,8 +293,9 @@ def import_modal() -> dbc.Modal:
     ], id="import-modal", is_open=False, size="lg")
 
 
-def help_modal() -> dbc.Modal:
-    rows = [("0 – 9", "label the selected image with that class"),
+def help_modal(state: AppState) -> dbc.Modal:
+    rows = [(keys_summary(len(state.class_names)),
+             "label the selected image with that class (each class button shows its key)"),
             ("Backspace / Delete", "remove its label"),
             ("→ ↓ Space", "next image in the queue"), ("← ↑ Shift+Space", "previous image"),
             ("Ctrl+Z", "undo"), ("Ctrl+Shift+Z / Ctrl+Y", "redo")]
@@ -309,5 +322,5 @@ def build_layout(state: AppState):
             ], class_name="g-3"),
         ], fluid=True, class_name="app-body"),
         import_modal(),
-        help_modal(),
+        help_modal(state),
     ], className="app-root")

@@ -6,22 +6,28 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import need
 from dashboard.commands import ClearBatch, Label, LabelBatch, Redo, RemoveLabel, Step, Undo
+from dashboard.keys import key_classes, keys_summary
 
 KEYS = {"remove": lambda s: RemoveLabel(s), "undo": lambda s: Undo(), "redo": lambda s: Redo(),
         "next": lambda s: Step(1), "prev": lambda s: Step(-1)}
 
 
-def command_for_key(key, shown):
-    """The command a key from assets/keyboard.js stands for, or a sentence saying why none."""
-    if isinstance(key, str) and len(key) == 1 and key.isdigit():
+def command_for_key(key, shown, num_classes: int = 10):
+    """The command a key from assets/keyboard.js stands for, or a sentence saying why none.
+
+    Class keys are :func:`dashboard.keys.class_keys` of ``num_classes`` (0–9, then letters)."""
+    classes = key_classes(num_classes)
+    if isinstance(key, str) and key in classes:
         if shown is None:
             return "select an image first (click a point or a thumbnail, or press →)."
-        return Label(shown, int(key))
+        return Label(shown, classes[key])
     if isinstance(key, str) and key in KEYS:
         if key == "remove" and shown is None:
             return "select an image first."
         return KEYS[key](shown)
-    return f"key {key!r} does nothing; use 0–9, Backspace, arrows, Space, Ctrl+Z."
+    shown_key = repr(key[:20] + "…") if isinstance(key, str) and len(key) > 20 else repr(key)
+    return (f"key {shown_key} does nothing; use {keys_summary(num_classes)} to label, Backspace, "
+            "arrows, Space, Ctrl+Z.")
 
 
 def register(app, ctx) -> None:
@@ -32,7 +38,7 @@ def register(app, ctx) -> None:
     def on_key(event, shown):
         if not isinstance(event, dict) or "key" not in event:
             return ctx.reject("a keyboard event must be an object with a key.", "key")
-        cmd = command_for_key(event.get("key"), shown)
+        cmd = command_for_key(event.get("key"), shown, len(state.class_names))
         if isinstance(cmd, str):
             return ctx.reject(cmd[0].upper() + cmd[1:], "key")
         return ctx.run(cmd)
