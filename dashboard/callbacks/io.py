@@ -1,4 +1,5 @@
-"""Export labels.csv as a download; import another labels.csv with a conflict summary first."""
+"""Export labels.csv and the model's predictions as downloads; import another labels.csv with a
+conflict summary first."""
 from __future__ import annotations
 
 import base64
@@ -9,9 +10,13 @@ from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
 from dashboard.commands import CommandError, ExportLabels, ImportLabels, plan_import
+from dashboard.dispatcher import Result
 from dashboard.text import plural
 
 MAX_UPLOAD = 20 * 1024 * 1024
+PREDICTIONS_TITLE = ("Download the model's predictions: one row per image with its label, "
+                     "predicted class, each class's probability, the uncertainty scores and the "
+                     "map position")
 
 
 def decode_upload(contents, filename) -> tuple[str, str]:
@@ -61,6 +66,34 @@ def register(app, ctx) -> None:
         with ctx.lock:
             text = state.labels.to_csv()
         return dcc.send_string(text, "labels.csv", type="text/csv"), result
+
+    @app.callback(Output("download-predictions", "data"), Output("result", "data", allow_duplicate=True),
+                  Input("export-predictions-btn", "n_clicks"), prevent_initial_call=True)
+    def on_export_predictions(_n):
+        """predictions.csv: the columns of ``ssvae predictions export`` (ssvae.export)."""
+        from ssvae.export import ExportError, predictions_frame
+
+        with ctx.lock:
+            preds, ds = state.predictions, state.dataset
+            try:
+                if preds is None:
+                    raise ExportError("there are no predictions to export yet: train a model first.")
+                frame = predictions_frame(preds, ds.class_names, state.labels.as_dict(), ds.paths)
+            except ExportError as exc:
+                text = str(exc)
+                return no_update, ctx.reject(text[0].upper() + text[1:], "export_predictions")
+            versions = ctx.dispatcher.versions()
+        message = (f"Downloaded predictions.csv: {plural(len(frame), 'image')}, "
+                   f"{plural(frame.shape[1], 'column')}.")
+        return (dcc.send_data_frame(frame.to_csv, "predictions.csv", index=False),
+                Result(True, message, versions, "export_predictions").to_json())
+
+    @app.callback(Output("export-predictions-btn", "disabled"), Output("export-predictions-btn", "title"),
+                  Input("versions", "data"))
+    def render_export_predictions(_versions):
+        with ctx.lock:
+            ready = state.has_model
+        return not ready, PREDICTIONS_TITLE if ready else "No predictions yet: train a model first"
 
     @app.callback(Output("import-modal", "is_open"), Output("import-summary", "children"),
                   Output("import-pending", "data"), Output("result", "data", allow_duplicate=True),
