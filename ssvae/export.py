@@ -195,6 +195,17 @@ def write_into(path, data: bytes) -> Path:
     return Path(shown)
 
 
+def is_stdout(path) -> bool:
+    """Whether ``path`` is this process's standard output (``/dev/stdout``, or the file or pipe
+    stdout is redirected to): a command then says what it wrote on stderr, not in the export."""
+    import sys
+
+    try:
+        return os.path.samestat(os.stat(os.fspath(path)), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):  # no such file, or stdout is not a real file
+        return False
+
+
 def write_text_into(path, text: str) -> Path:
     return write_into(path, text.encode("utf-8"))
 

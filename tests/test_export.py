@@ -397,3 +397,25 @@ def test_a_new_labels_csv_gets_the_umask_mode(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "new" / "labels.csv").stat().st_mode) == 0o644
+
+
+def test_predictions_to_a_pipe_keep_the_status_line_out(toy, workspace):
+    rc, out, err = run_cli("predictions", "export", "/dev/stdout", "--workspace", str(workspace),
+                           "--dataset", toy)
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("Serial,label,predicted") and len(lines) == N + 1
+    assert "wrote the predictions" in err and "wrote" not in out
+
+
+def test_map_of_a_map_only_snapshot(toy, tmp_path, capsys):
+    ws = tmp_path / "ws-map"
+    ws.mkdir()
+    grid = np.stack([np.arange(N), -np.arange(N)], 1).astype(np.float32)
+    Predictions.map_only(grid).save(ws / "predictions.npz")
+    out = tmp_path / "map.csv"
+    assert main(["map", "--workspace", str(ws), "--out", str(out), "--dataset", toy]) == 0
+    assert "no model yet" in capsys.readouterr().out
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["Serial", "x", "y"]
+    assert np.array_equal(frame[["x", "y"]].to_numpy(np.float32), grid)

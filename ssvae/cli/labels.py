@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
 from ssvae.export import LABEL_FORMATS
@@ -64,7 +65,8 @@ def export_format(file: str, fmt: str | None) -> str:
 
 
 def run_export(args) -> int:
-    from ssvae.export import check_file_target, export_label_folders, labels_jsonl, write_text_into
+    from ssvae.export import (check_file_target, export_label_folders, is_stdout, labels_jsonl,
+                              write_text_into)
 
     fmt = export_format(args.file, args.format)
     if fmt != "folders":
@@ -77,21 +79,9 @@ def run_export(args) -> int:
         return 0
     text = store.to_csv() if fmt == "csv" else labels_jsonl(labels, ds.class_names, ds.paths)
     write_text_into(args.file, text)
-    print(f"wrote {len(labels)} labels to {args.file}", file=_status_stream(args.file))
+    print(f"wrote {len(labels)} labels to {args.file}",
+          file=sys.stderr if is_stdout(args.file) else sys.stdout)
     return 0
-
-
-def _status_stream(file: str):
-    """Where to say what was written: stderr when the export itself goes to stdout."""
-    import os
-    import sys
-
-    try:
-        same = os.path.realpath(file) == os.path.realpath("/dev/stdout") or \
-            os.path.samestat(os.stat(file), os.fstat(sys.stdout.fileno()))
-    except (OSError, ValueError, AttributeError):
-        same = False
-    return sys.stderr if same else sys.stdout
 
 
 def run_stats(args) -> int:

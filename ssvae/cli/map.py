@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from pathlib import Path
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
@@ -67,12 +68,13 @@ def find_predictions(dataset_name: str, run: str | None = None,
 def run_map(args) -> int:
     import numpy as np
 
-    from ssvae.export import ExportError, check_file_target, write_text_into
+    from ssvae.export import ExportError, check_file_target, is_stdout, write_text_into
 
     try:
         check_file_target(args.out)  # a bad target fails before anything is computed
     except ExportError as exc:
         raise SSVAEError(f"--out {exc}") from None
+    say = sys.stderr if is_stdout(args.out) else sys.stdout  # keep stdout for the CSV itself
     cfg = config_from_args(args)
     ds = dataset_from_config(cfg)
     out = Path(args.out)
@@ -81,7 +83,7 @@ def run_map(args) -> int:
         from ssvae.embedding import image_map
 
         print(f"mapping the {ds.size} images of '{ds.name}' themselves"
-              + ("" if args.images else " (no model yet)"))
+              + ("" if args.images else " (no model yet)"), file=say)
         map2d = image_map(ds.images, seed=args.seed)
         header = ["Serial", "x", "y"]
         rows = ([i, f"{x:.6g}", f"{y:.6g}"] for i, (x, y) in enumerate(map2d))
@@ -93,8 +95,14 @@ def run_map(args) -> int:
             raise CheckpointError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
                                   f"{preds.probs.shape[1]} classes, but '{ds.name}' has {ds.size} "
                                   f"and {ds.num_classes}; train again on this data set.")
+    if path is not None and not preds.has_model:  # the map of the images, before any model
+        print(f"map of the images in {path.parent} (no model yet)", file=say)
+        header = ["Serial", "x", "y"]
+        rows = ([i, f"{x:.6g}", f"{y:.6g}"] for i, (x, y) in enumerate(np.asarray(preds.map2d)))
+    elif path is not None:
         print(f"map of the model in {path.parent} "
-              f"(epoch {preds.meta.get('epoch', '?')}, {preds.meta.get('num_labels', '?')} labels)")
+              f"(epoch {preds.meta.get('epoch', '?')}, {preds.meta.get('num_labels', '?')} labels)",
+              file=say)
         names = [str(c) for c in ds.class_names]
         header = ["Serial", "x", "y", "predicted", "uncertainty"]
         rows = ([i, f"{x:.6g}", f"{y:.6g}", names[k], f"{1.0 - c:.4f}"] for i, ((x, y), k, c)
@@ -107,5 +115,5 @@ def run_map(args) -> int:
         write_text_into(out, buf.getvalue())
     except ExportError as exc:
         raise SSVAEError(f"--out {exc}") from None
-    print(f"wrote {ds.size} points to {out}")
+    print(f"wrote {ds.size} points to {out}", file=say)
     return 0

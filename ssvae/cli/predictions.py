@@ -1,6 +1,8 @@
 """``ssvae predictions export``: the model's predictions for every image as CSV or Parquet (no JAX)."""
 from __future__ import annotations
 
+import sys
+
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
 from ssvae.errors import CheckpointError
 from ssvae.export import PREDICTION_FORMATS
@@ -28,7 +30,7 @@ def register(sub) -> None:
 
 def run_export(args) -> int:
     from ssvae.cli.map import find_predictions
-    from ssvae.export import (check_file_target, prediction_format, predictions_bytes,
+    from ssvae.export import (check_file_target, is_stdout, prediction_format, predictions_bytes,
                               predictions_frame, write_into)
     from ssvae.predictions import Predictions
     from ssvae.workspace import dataset_from_config, open_store
@@ -53,5 +55,6 @@ def run_export(args) -> int:
     frame = predictions_frame(preds, ds.class_names, labels, ds.paths)
     write_into(args.file, predictions_bytes(frame, fmt))
     print(f"wrote the predictions of {path.parent} for {len(frame)} images "
-          f"({frame.shape[1]} columns, {fmt}) to {args.file}")
+          f"({frame.shape[1]} columns, {fmt}) to {args.file}",
+          file=sys.stderr if is_stdout(args.file) else sys.stdout)
     return 0
