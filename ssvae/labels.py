@@ -14,12 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from ssvae.atomic import atomic_write_text
 from ssvae.errors import LabelsError
 from ssvae.export import atomic_write_into
 
 HEADER = ("Serial", "label")
 _INT = re.compile(r"[+-]?[0-9]+")
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Atomic, and into a symlink's target keeping the file's mode (issue 11, item 4)."""
+    atomic_write_into(path, text.encode("utf-8"), make_parents=True)
 
 
 def _class_index(class_names: tuple[str, ...]) -> dict[str, int]:
@@ -230,9 +234,7 @@ class LabelStore:
         self._commit(dict(labels))
 
     def _commit(self, new: dict[int, int]) -> None:
-        # into a symlink's target, keeping the file's mode (issue 11, item 4)
-        atomic_write_into(self.path, format_labels(new, self.class_names).encode("utf-8"),
-                          make_parents=True)
+        atomic_write_text(self.path, format_labels(new, self.class_names))
         self._labels = new
 
     def save(self) -> None:
