@@ -40,7 +40,11 @@
         if (mod && !e.altKey && (k === "z" || k === "Z")) { return e.shiftKey ? "redo" : "undo"; }
         if (mod && !e.altKey && (k === "y" || k === "Y")) { return "redo"; }
         if (mod || e.altKey) { return null; }
-        if (/^[0-9]$/.test(k) || classLetter(k)) { return k; }
+        if (/^[0-9]$/.test(k)) { return k; }
+        // Caps Lock without Shift means the plain letter (Shift+letter is a class of its own)
+        const letter = (/^[A-Z]$/.test(k) && !e.shiftKey && e.getModifierState &&
+                        e.getModifierState("CapsLock")) ? k.toLowerCase() : k;
+        if (classLetter(letter)) { return letter; }
         if (k === "Backspace" || k === "Delete") { return "remove"; }
         if (k === "ArrowRight" || k === "ArrowDown") { return "next"; }
         if (k === "ArrowLeft" || k === "ArrowUp") { return "prev"; }

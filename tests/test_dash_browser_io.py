@@ -1,4 +1,4 @@
-"""In headless Chromium: letter keys on a 12-class data set, and the predictions.csv download."""
+"""In headless Chromium: letter keys on 12- and 36-class data sets, and the predictions.csv download."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from selenium.webdriver.common.keys import Keys
 
 from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
 from dashboard.app import create_app
@@ -16,8 +17,8 @@ N = 200
 TWELVE = tuple(f"c{i}" for i in range(12))
 
 
-def make_app(tmp_path: Path):
-    ds = synthetic_dataset(n=N, k=12, class_names=TWELVE, root=tmp_path / "data")
+def make_app(tmp_path: Path, names=TWELVE):
+    ds = synthetic_dataset(n=N, k=len(names), class_names=names, root=tmp_path / "data")
     ws = tmp_path / "ws"
     ws.mkdir()
     synthetic_predictions(ds).save(ws / "predictions.npz")
@@ -44,6 +45,19 @@ def test_twelve_classes_have_keys_on_their_buttons_and_letters_label(dash_duo, t
     press(dash_duo, "a")
     wait_until(lambda: f"{second},c10" in rows(app), what="the label from key a")
     assert rows(app) == sorted([f"{first},c11", f"{second},c10"], key=lambda r: int(r.split(",")[0]))
+
+
+def test_shift_letters_label_the_classes_after_the_lowercase_ones(dash_duo, tmp_path):
+    names = tuple(f"n{i}" for i in range(36))
+    app = make_app(tmp_path, names)
+    dash_duo.start_server(app)
+    wait_for_map(dash_duo)
+    assert dash_duo.find_element(".label-buttons .label-btn:last-child kbd").text == "⇧A"
+    first = app.ssvae.state.selected
+    dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {first}", timeout=10)
+    press(dash_duo, "a", Keys.SHIFT)
+    wait_until(lambda: f"{first},n35" in rows(app), what="the label from Shift+A")
+    assert len(rows(app)) == 1
 
 
 def test_predictions_download_next_to_labels(dash_duo, tmp_path):
