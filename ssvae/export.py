@@ -22,7 +22,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -299,13 +299,6 @@ def read_label_folders(folder, class_names: Sequence[str]) -> dict[int, int]:
 
 
 # -- predictions ---------------------------------------------------------------------------
-def prediction_columns(class_names: Sequence[str], score_names: Iterable[str],
-                       with_file: bool = False) -> list[str]:
-    """The columns of a predictions export, in order (documented in docs/CLI.md)."""
-    return (["Serial"] + (["file"] if with_file else []) + ["label", "predicted", "confidence"]
-            + [f"prob_{c}" for c in class_names] + sorted(score_names) + ["x", "y"])
-
-
 def predictions_frame(preds, class_names: Sequence[str], labels: Mapping[int, int] | None = None,
                       paths: Sequence[str] | None = None):
     """A pandas DataFrame, one row per image by Serial: the file (where the data set has
