@@ -35,6 +35,9 @@ class Dataset:
     def __post_init__(self) -> None:
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
             raise ValueError("Dataset.images must be an N×H×W×C uint8 array")
+        if 0 in self.images.shape[1:]:
+            raise DataError(f"{self.source}: the images are {self.images.shape[1]}×"
+                            f"{self.images.shape[2]} pixels; there is nothing to show or learn.")
         check_class_names(self.class_names, self.source)
 
     @property
