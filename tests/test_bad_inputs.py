@@ -154,6 +154,27 @@ def test_npz_label_range_is_checked_through_the_cli(tmp_path, data_root, capsys)
     one_sentence(err)
 
 
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_idx_header_declaring_a_terabyte_is_refused_before_reading(tmp_path, gz):
+    import gzip
+    import struct
+
+    from ssvae.data.idx import read_idx
+
+    data = struct.pack(">IIII", 0x0803, 10**4, 10**4, 10**4) + bytes(100)
+    path = tmp_path / ("train-images-idx3-ubyte" + (".gz" if gz else ""))
+    path.write_bytes(gzip.compress(data) if gz else data)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="would take") as info:
+            read_idx(path, 3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    one_sentence(str(info.value))
+    assert peak < 20 * 2**20
+
+
 def test_folder_with_a_non_utf8_file_name(tmp_path, data_root):
     folder = tmp_path / "imgs"
     png(folder / "a.png")
