@@ -54,10 +54,15 @@ def run(args) -> int:
 
 
 def serve(args, cfg, ds, worker) -> int:
-    from dashboard.app import create_app
+    import sys
 
+    from dashboard.app import allowed_hosts_for, create_app, exposure_warnings
+
+    for warning in exposure_warnings(args.host, args.debug):
+        print(f"ssvae dashboard: {warning}", file=sys.stderr)
     app = create_app(ds, labels_path(cfg, ds), args.workspace, queue_size=cfg.query.k,
-                     strategy=cfg.query.strategy, diverse=cfg.query.diverse, worker=worker)
+                     strategy=cfg.query.strategy, diverse=cfg.query.diverse, worker=worker,
+                     allowed_hosts=allowed_hosts_for(args.host))
     state = app.ssvae.state
     print(f"ssvae dashboard: {ds.name}, {ds.size} images, {len(state.labels)} labeled "
           f"({state.labels.path})")

@@ -11,9 +11,12 @@ KEYS = {"remove": lambda s: RemoveLabel(s), "undo": lambda s: Undo(), "redo": la
         "next": lambda s: Step(1), "prev": lambda s: Step(-1)}
 
 
+DIGITS = "0123456789"  # str.isdigit() also takes '²' and '٣', which int() refuses
+
+
 def command_for_key(key, shown):
     """The command a key from assets/keyboard.js stands for, or a sentence saying why none."""
-    if isinstance(key, str) and len(key) == 1 and key.isdigit():
+    if isinstance(key, str) and len(key) == 1 and key in DIGITS:
         if shown is None:
             return "select an image first (click a point or a thumbnail, or press →)."
         return Label(shown, int(key))
@@ -21,7 +24,9 @@ def command_for_key(key, shown):
         if key == "remove" and shown is None:
             return "select an image first."
         return KEYS[key](shown)
-    return f"key {key!r} does nothing; use 0–9, Backspace, arrows, Space, Ctrl+Z."
+    shown_key = repr(key)
+    shown_key = shown_key if len(shown_key) <= 24 else shown_key[:20] + "…"
+    return f"key {shown_key} does nothing; use 0–9, Backspace, arrows, Space, Ctrl+Z."
 
 
 def register(app, ctx) -> None:
