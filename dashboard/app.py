@@ -9,7 +9,7 @@ from dash import Dash
 from ssvae.data import Dataset
 from ssvae.errors import SSVAEError
 from ssvae.labels import LabelStore
-from ssvae.paths import PROJECT_ROOT, artifacts_root
+from ssvae.paths import artifacts_root
 from ssvae.predictions import Predictions
 from ssvae.schedule import epochs_for
 
@@ -19,7 +19,7 @@ from dashboard.images import ImageCache
 from dashboard.layout import build_layout
 from dashboard.state import AppState, Workspace
 
-ASSETS = PROJECT_ROOT / "assets"
+ASSETS = Path(__file__).resolve().parent / "assets"  # package data, shipped in the wheel
 log = logging.getLogger(__name__)
 
 

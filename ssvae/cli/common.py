@@ -6,11 +6,14 @@ import argparse
 
 from ssvae.config import Config, load_config
 from ssvae.data import SOURCES
+from ssvae.paths import configs_root
 
 
 def add_config_arg(p: argparse.ArgumentParser) -> None:
+    shipped = ", ".join(sorted(f.stem for f in configs_root().glob("*.yaml")))
     p.add_argument("--config", default=None, metavar="YAML",
-                   help="configuration file or name in configs/ (default: configs/default.yaml)")
+                   help=f"configuration file, or the name of a shipped one: {shipped} "
+                        "(default: default)")
 
 
 def add_data_args(p: argparse.ArgumentParser, labels: bool = True) -> None:
