@@ -28,6 +28,9 @@ def workspace_root() -> Path:
     value = os.environ.get(WORKSPACE_ENV)
     root = Path(value).expanduser() if value else Path.cwd()
     root = root.resolve()
+    if not root.is_dir():
+        raise SSVAEError(f"the workspace {root} (${WORKSPACE_ENV}) is not a folder; create it "
+                         "or point the variable at one.")
     for key in ("purelib", "platlib"):
         lib = Path(sysconfig.get_path(key)).resolve()
         if root == lib or lib in root.parents:
