@@ -9,9 +9,9 @@ from dash import Dash
 from ssvae.data import Dataset
 from ssvae.errors import SSVAEError
 from ssvae.labels import LabelStore
-from ssvae.paths import artifacts_root
 from ssvae.predictions import Predictions
 from ssvae.schedule import epochs_for
+from ssvae.workspace import model_dir
 
 from dashboard.callbacks import Context, register_all
 from dashboard.dispatcher import CommandLog, Dispatcher
@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 
 def workspace_for(dataset: Dataset, root: str | Path | None = None) -> Workspace:
-    return Workspace(Path(root) if root is not None else artifacts_root() / "workspace" / dataset.name)
+    """The page's folder for ``dataset``: by default the folder of the data set's current model."""
+    return Workspace(Path(root) if root is not None else model_dir(dataset.name))
 
 
 def open_state(dataset: Dataset, labels_path: str | Path | None = None,

@@ -64,7 +64,8 @@ def test_user_errors_are_one_sentence(tiny, capsys):
     err = capsys.readouterr().err
     assert "ssvae train" in err and "Traceback" not in err
     assert main(["train", *args, "--resume"]) == 2
-    assert "no earlier run" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no trained model for data set 'tiny'" in err and "artifacts/workspace/tiny" in err
 
 
 def test_cli_help_does_not_import_jax():
