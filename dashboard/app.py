@@ -13,9 +13,9 @@ from werkzeug.exceptions import HTTPException
 from ssvae.data import Dataset
 from ssvae.errors import SSVAEError
 from ssvae.labels import LabelStore
-from ssvae.paths import PROJECT_ROOT, artifacts_root
 from ssvae.predictions import Predictions
 from ssvae.schedule import epochs_for
+from ssvae.workspace import model_dir
 
 from dashboard.callbacks import Context, register_all
 from dashboard.dispatcher import CommandLog, Dispatcher
@@ -23,14 +23,15 @@ from dashboard.images import ImageCache
 from dashboard.layout import build_layout
 from dashboard.state import AppState, Workspace
 
-ASSETS = PROJECT_ROOT / "assets"
+ASSETS = Path(__file__).resolve().parent / "assets"  # package data, shipped in the wheel
 log = logging.getLogger(__name__)
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 MAX_REQUEST_BYTES = 128 * 1024 * 1024  # the largest labels.csv upload (20 MB) fits in base64
 
 
 def workspace_for(dataset: Dataset, root: str | Path | None = None) -> Workspace:
-    return Workspace(Path(root) if root is not None else artifacts_root() / "workspace" / dataset.name)
+    """The page's folder for ``dataset``: by default the folder of the data set's current model."""
+    return Workspace(Path(root) if root is not None else model_dir(dataset.name))
 
 
 def open_state(dataset: Dataset, labels_path: str | Path | None = None,

@@ -212,15 +212,18 @@ def config_from_dict(raw: Any, where: str = "config") -> Config:
 
 
 def resolve_config_path(name: str | Path) -> Path:
-    """Accept a path, or a bare name such as ``quick`` meaning ``configs/quick.yaml``."""
+    """Accept a path, or the name of a shipped config: ``quick``, ``quick.yaml`` or
+    ``configs/quick.yaml`` (where no such file exists) mean the package's ``quick.yaml``."""
     path = Path(name)
-    if not path.exists() and not path.suffix and (configs_root() / f"{name}.yaml").exists():
-        path = configs_root() / f"{name}.yaml"
+    if not path.exists():
+        shipped = configs_root() / (path.name if path.suffix else f"{path.name}.yaml")
+        if shipped.is_file() and (len(path.parts) == 1 or path.parent.name == "configs"):
+            return shipped
     return path
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
-    """Read a YAML config (default ``configs/default.yaml``) and apply dotted overrides."""
+    """Read a YAML config (default: the shipped ``default.yaml``) and apply dotted overrides."""
     path = resolve_config_path(path) if path is not None else configs_root() / "default.yaml"
     try:
         text = path.read_text(encoding="utf-8")

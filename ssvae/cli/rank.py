@@ -19,13 +19,14 @@ def register(sub) -> None:
     p.add_argument("--diverse", action="store_true", default=None,
                    help="spread the batch over the latent space (greedy k-centre)")
     p.add_argument("--run", default=None, metavar="DIR",
-                   help="run folder whose predictions to use (default: the newest run of the data set)")
+                   help="run folder whose predictions to use (default: the data set's current model)")
     p.set_defaults(func=run_rank)
 
 
 def run_rank(args) -> int:
-    from ssvae.cli.train import PREDICTIONS, find_runs
+    from ssvae.cli.train import PREDICTIONS
     from ssvae.predictions import Predictions
+    from ssvae.workspace import current_predictions
 
     cfg = config_from_args(args)
     ds = dataset_from_config(cfg)
@@ -38,10 +39,7 @@ def run_rank(args) -> int:
     if args.run:
         path = Path(args.run) / PREDICTIONS
     else:
-        runs = find_runs(ds.name)
-        if not runs:
-            raise CheckpointError(f"no trained model for data set '{ds.name}' yet; run 'ssvae train' first.")
-        path = runs[0] / PREDICTIONS
+        path = current_predictions(ds.name)
     preds = Predictions.load(path)
     if not preds.fits(ds.size, ds.num_classes):
         raise CheckpointError(f"{path}: predictions are for {preds.probs.shape[0]} images and "

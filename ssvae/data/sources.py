@@ -17,7 +17,7 @@ from ssvae.data.folder import read_image_folder
 from ssvae.data.idx import idx_files_present, read_idx_split
 from ssvae.data.limits import MAX_SIDE, check_bytes
 from ssvae.errors import DataError
-from ssvae.paths import data_root
+from ssvae.paths import bundled_data_root, data_root
 
 SOURCES = ("mnist", "fashion-mnist", "mnist:N", "fashion-mnist:N", "npz:PATH", "folder:PATH")
 SUBSAMPLE_SEED = 0
@@ -111,10 +111,10 @@ def _mnist() -> Dataset:
     digits = tuple(str(d) for d in range(10))
     if idx_files_present(folder):  # a partial set is an error that names the missing files
         return _idx_dataset("mnist", folder, digits)
-    bundled = folder / BUNDLED_MNIST
+    bundled = bundled_data_root() / BUNDLED_MNIST
     if not bundled.is_file():
-        raise DataError(f"{folder}: neither the four MNIST IDX files nor the bundled "
-                        f"{BUNDLED_MNIST} are there.")
+        raise DataError(f"neither the four MNIST IDX files in {folder} nor the bundled "
+                        f"{bundled} are there; reinstall the package.")
     ds = _npz(bundled, None)
     return Dataset(name="mnist", images=ds.images, class_names=digits, source=ds.source,
                    truth=ds.truth, test_images=ds.test_images, test_truth=ds.test_truth,
