@@ -1,8 +1,9 @@
 """Where the project reads what it ships and writes what it makes.
 
 What ships inside the installed packages (package data, read-only): the configurations
-(``ssvae/configs/``), the bundled MNIST subset (``ssvae/data/bundled/``) and the page's CSS
-and scripts (``dashboard/assets/``, found by the app itself).
+(``ssvae/configs/``, a symlink to the checkout's top-level ``configs/``), the bundled MNIST
+subset (``ssvae/data/bundled/``) and the page's CSS and scripts (``dashboard/assets/``, a
+symlink to ``assets/``, found by the app itself).
 
 What the user makes goes to a *workspace*: the current directory, or the folder named by
 ``ssvae --workspace DIR`` or the environment variable ``SSVAE_WORKSPACE``. Its ``data/`` holds
