@@ -54,9 +54,9 @@ def loop(spec: str, seeds=(0, 1, 2), budget: int = 200, step: int = 10) -> dict:
     from ssvae.data import load_dataset
     from ssvae.simulate import hold_out_test, initial_labels
 
-    if spec == "glyphs":
-        from ssvae.evaluate import glyphs_dataset
-        ds = glyphs_dataset()
+    if spec in ("glyphs", "digits"):
+        from ssvae.evaluate import built_dataset
+        ds = built_dataset(spec)
     else:
         ds = load_dataset(spec)
     ds = hold_out_test(ds, 0.2) if not ds.has_test else ds

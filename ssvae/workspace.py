@@ -1,12 +1,25 @@
 """What every client of the library opens from a config: the data set, its labels file and
-the label store. The CLI, the dashboard and its training worker all come through here."""
+the label store; and where a data set's *current model* lives. The CLI, the dashboard and its
+training worker all come through here.
+
+The current model of a data set is the folder :func:`model_dir`
+(``<workspace>/artifacts/workspace/<dataset>/``): the page's training worker and ``ssvae
+train`` both publish there (``checkpoint``, then ``predictions.npz``), and ``ssvae rank``,
+``ssvae map``, ``ssvae train --resume`` and the page read it unless told otherwise.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ssvae.config import Config
 from ssvae.data import Dataset, load_dataset
+from ssvae.errors import CheckpointError
 from ssvae.labels import LabelStore
+from ssvae.paths import artifacts_root
+
+#: file names inside a model folder (the worker's and ``ssvae train``'s)
+CHECKPOINT = "checkpoint"
+PREDICTIONS = "predictions.npz"
 
 
 def dataset_from_config(cfg: Config) -> Dataset:
@@ -20,3 +33,35 @@ def labels_path(cfg: Config, dataset: Dataset) -> Path:
 
 def open_store(cfg: Config, dataset: Dataset) -> LabelStore:
     return LabelStore.for_dataset(dataset, labels_path(cfg, dataset))
+
+
+def model_dir(dataset_name: str) -> Path:
+    """The folder of a data set's current model (and of the page's files for that data set)."""
+    return artifacts_root() / "workspace" / dataset_name
+
+
+def _no_model(dataset_name: str, what: str, option: str) -> CheckpointError:
+    return CheckpointError(f"no trained model for data set '{dataset_name}' yet (no {what} in "
+                           f"{model_dir(dataset_name)}); train one with 'ssvae train' or in the "
+                           f"page ('ssvae dashboard'), or name a run folder with {option} DIR.")
+
+
+def current_predictions(dataset_name: str, required: bool = True) -> Path | None:
+    """The predictions snapshot of the data set's current model; ``None`` (or, if
+    ``required``, a :class:`CheckpointError` naming where it looked) when there is none."""
+    path = model_dir(dataset_name) / PREDICTIONS
+    if path.is_file():
+        return path
+    if required:
+        raise _no_model(dataset_name, PREDICTIONS, "--run")
+    return None
+
+
+def current_checkpoint(dataset_name: str) -> Path:
+    """The checkpoint of the data set's current model (older good ones lie beside it as
+    ``checkpoint.1``, ``checkpoint.2``); a :class:`CheckpointError` naming where it looked when
+    there is none."""
+    path = model_dir(dataset_name) / CHECKPOINT
+    if path.is_file() or path.with_name(f"{CHECKPOINT}.1").is_file():
+        return path
+    raise _no_model(dataset_name, CHECKPOINT, "--resume")

@@ -30,6 +30,7 @@ N = 30
 def toy(tmp_path, monkeypatch):
     """A 30-image npz data set with three named classes and four labels."""
     monkeypatch.setenv("SSVAE_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("SSVAE_ARTIFACTS", str(tmp_path / "artifacts"))
     path = tmp_path / "toy.npz"
     x = (np.arange(N * 36) * 7 % 256).astype(np.uint8).reshape(N, 6, 6)
     np.savez(path, x=x, y=np.arange(N) % 3, class_names=np.array(CLASSES))
@@ -228,6 +229,7 @@ def test_class_folder_names_are_safe_and_distinct():
 
 def test_jsonl_and_predictions_carry_the_file_of_a_folder_source(tmp_path, monkeypatch):
     monkeypatch.setenv("SSVAE_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("SSVAE_ARTIFACTS", str(tmp_path / "artifacts"))
     root = tmp_path / "imgs"
     for cls in ("left", "right"):
         (root / cls).mkdir(parents=True)
@@ -247,7 +249,7 @@ def test_jsonl_and_predictions_carry_the_file_of_a_folder_source(tmp_path, monke
     ws.mkdir()
     fake_predictions(ds.size, 2).save(ws / "predictions.npz")
     csv = tmp_path / "p.csv"
-    assert main(["predictions", "export", str(csv), "--workspace", str(ws), "--dataset", source]) == 0
+    assert main(["predictions", "export", str(csv), "--run", str(ws), "--dataset", source]) == 0
     frame = pd.read_csv(csv, keep_default_na=False)
     assert list(frame["file"]) == list(ds.paths)
 
@@ -281,11 +283,13 @@ def test_version(capsys):
 
 # -- predictions ----------------------------------------------------------------------------
 @pytest.fixture
-def workspace(toy, tmp_path):
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    preds = fake_predictions(N, 3)
-    preds.save(ws / "predictions.npz")
+def workspace(toy):
+    """The toy data set's current model (the folder the page and ``ssvae train`` update)."""
+    from ssvae.workspace import model_dir
+
+    ws = model_dir("toy")
+    ws.mkdir(parents=True)
+    fake_predictions(N, 3).save(ws / "predictions.npz")
     return ws
 
 
@@ -304,8 +308,8 @@ def check_frame_matches_npz(frame, npz, labels):
 
 
 def test_predictions_csv_matches_the_npz(toy, workspace, tmp_path, capsys):
-    out = tmp_path / "predictions.csv"
-    assert main(["predictions", "export", str(out), "--workspace", str(workspace), "--dataset", toy]) == 0
+    out = tmp_path / "predictions.csv"  # the current model by default
+    assert main(["predictions", "export", str(out), "--dataset", toy]) == 0
     assert f"for {N} images" in capsys.readouterr().out
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["Serial", "label", "predicted", "confidence", "prob_ant",
@@ -317,7 +321,7 @@ def test_predictions_csv_matches_the_npz(toy, workspace, tmp_path, capsys):
 def test_predictions_parquet_matches_the_npz(toy, workspace, tmp_path):
     pytest.importorskip("pyarrow")
     out = tmp_path / "predictions.parquet"  # the format follows the extension
-    assert main(["predictions", "export", str(out), "--workspace", str(workspace), "--dataset", toy]) == 0
+    assert main(["predictions", "export", str(out), "--run", str(workspace), "--dataset", toy]) == 0
     frame = pd.read_parquet(out)
     assert frame["prob_ant"].dtype == np.float32
     check_frame_matches_npz(frame, workspace / "predictions.npz", labels_of(toy))
@@ -326,27 +330,28 @@ def test_predictions_parquet_matches_the_npz(toy, workspace, tmp_path):
 def test_parquet_without_pyarrow_is_one_sentence(toy, workspace, tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if it were not installed
     out = tmp_path / "p.parquet"
-    assert main(["predictions", "export", str(out), "--workspace", str(workspace), "--dataset", toy]) == 2
+    assert main(["predictions", "export", str(out), "--dataset", toy]) == 2
     assert "needs pyarrow" in capsys.readouterr().err
     assert not out.exists()
 
 
 def test_predictions_export_errors(toy, tmp_path):
-    empty = tmp_path / "empty-ws"
-    empty.mkdir()
-    rc, _, err = run_cli("predictions", "export", str(tmp_path / "p.csv"), "--workspace", str(empty),
-                         "--dataset", toy)
+    out = str(tmp_path / "p.csv")
+    rc, _, err = run_cli("predictions", "export", out, "--dataset", toy)
     assert "no trained model" in one_sentence(rc, err)
+    empty = tmp_path / "empty-run"
+    empty.mkdir()
+    rc, _, err = run_cli("predictions", "export", out, "--run", str(empty), "--dataset", toy)
+    assert "predictions.npz" in one_sentence(rc, err)
     Predictions.map_only(np.zeros((N, 2), np.float32)).save(empty / "predictions.npz")
-    rc, _, err = run_cli("predictions", "export", str(tmp_path / "p.csv"), "--workspace", str(empty),
-                         "--dataset", toy)
+    rc, _, err = run_cli("predictions", "export", out, "--run", str(empty), "--dataset", toy)
     assert "only the map" in one_sentence(rc, err)
     fake_predictions(N, 5).save(empty / "predictions.npz")  # another data set's classes
-    rc, _, err = run_cli("predictions", "export", str(tmp_path / "p.csv"), "--workspace", str(empty),
-                         "--dataset", toy)
+    rc, _, err = run_cli("predictions", "export", out, "--run", str(empty), "--dataset", toy)
     assert "train again" in one_sentence(rc, err)
-    rc, _, err = run_cli("predictions", "export", str(tmp_path), "--workspace", str(empty), "--dataset", toy)
+    rc, _, err = run_cli("predictions", "export", str(tmp_path), "--run", str(empty), "--dataset", toy)
     assert "is a folder" in one_sentence(rc, err)
+    assert not (tmp_path / "p.csv").exists()
 
 
 def test_predictions_frame_without_a_model_is_refused():
@@ -355,8 +360,7 @@ def test_predictions_frame_without_a_model_is_refused():
 
 
 def test_rank_json(toy, workspace, capsys):
-    assert main(["rank", "--json", "-k", "5", "--strategy", "margin", "--workspace", str(workspace),
-                 "--dataset", toy]) == 0
+    assert main(["rank", "--json", "-k", "5", "--strategy", "margin", "--dataset", toy]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["strategy"] == "margin" and out["labeled"] == 4 and len(out["items"]) == 5
     assert out["predictions"].endswith("predictions.npz")
@@ -400,8 +404,7 @@ def test_a_new_labels_csv_gets_the_umask_mode(tmp_path):
 
 
 def test_predictions_to_a_pipe_keep_the_status_line_out(toy, workspace):
-    rc, out, err = run_cli("predictions", "export", "/dev/stdout", "--workspace", str(workspace),
-                           "--dataset", toy)
+    rc, out, err = run_cli("predictions", "export", "/dev/stdout", "--dataset", toy)
     assert rc == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("Serial,label,predicted") and len(lines) == N + 1

@@ -22,3 +22,4 @@ def test_glyph_tree_is_a_folder_data_set_and_reproducible(tmp_path):
     other = load_dataset(f"folder:{make_glyphs(tmp_path / 'c', seed=1, per_class=3)}",
                          image_size=(32, 32), color=True)
     assert not np.array_equal(ds.images, other.images)
+

@@ -45,6 +45,10 @@ def test_train_writes_a_complete_run_and_rank_uses_it(tiny, capsys):
     assert len((run / "history.csv").read_text().strip().splitlines()) == 3  # header + 2 epochs
     preds = Predictions.load(run / "predictions.npz")
     assert preds.probs.shape == (150, 3) and "bald" in preds.scores
+    # the run's model is now the data set's current one, where the page and rank look
+    current = tiny["art"] / "workspace" / "tiny"
+    assert (current / "checkpoint").read_bytes() == (run / "checkpoint.msgpack").read_bytes()
+    assert (current / "predictions.npz").read_bytes() == (run / "predictions.npz").read_bytes()
 
     capsys.readouterr()
     assert main(["rank", *args, "-k", "7", "--strategy", "margin"]) == 0
@@ -52,10 +56,14 @@ def test_train_writes_a_complete_run_and_rank_uses_it(tiny, capsys):
     serials = [int(l.split()[1]) for l in lines]
     assert len(serials) == 7 and not {0, 1, 2} & set(serials)
 
-    # resume continues the epoch count in a new run folder
-    assert main(["train", *args, "--resume", "--epochs", "1"]) == 0
+    # resume continues the current model's epoch count in a new run folder; --keep-current
+    # leaves the current model as it was
+    before = (current / "predictions.npz").read_bytes()
+    assert main(["train", *args, "--resume", "--epochs", "1", "--keep-current"]) == 0
     newest = sorted((tiny["art"] / "runs").iterdir())[-1]
     assert len((newest / "history.csv").read_text().strip().splitlines()) == 4
+    assert (current / "predictions.npz").read_bytes() == before
+    assert not (current / "checkpoint.1").exists()
 
 
 def test_user_errors_are_one_sentence(tiny, capsys):
@@ -64,7 +72,8 @@ def test_user_errors_are_one_sentence(tiny, capsys):
     err = capsys.readouterr().err
     assert "ssvae train" in err and "Traceback" not in err
     assert main(["train", *args, "--resume"]) == 2
-    assert "no earlier run" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no trained model for data set 'tiny'" in err and "artifacts/workspace/tiny" in err
 
 
 def test_cli_help_does_not_import_jax():

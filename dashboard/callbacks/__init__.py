@@ -33,10 +33,10 @@ class Context:
         return self.dispatcher.lock
 
     def run(self, cmd: Command) -> dict:
-        return self.dispatcher.dispatch(cmd).to_json()
+        return capped(self.dispatcher.dispatch(cmd).to_json())
 
     def reject(self, message: str, command: str = "") -> dict:
-        return Result(False, message, self.dispatcher.versions(), command).to_json()
+        return capped(Result(False, message, self.dispatcher.versions(), command).to_json())
 
     def refresh_predictions(self) -> dict | None:
         """Load the worker's predictions snapshot if it changed on disk since the last load.
@@ -66,6 +66,18 @@ class Context:
             self.recon = ImageCache(p.recon)
             self.extras["recon_of"] = p
         return self.recon(serial)
+
+
+MAX_MESSAGE = 300  # characters of a message sent to the page
+
+
+def capped(result: dict) -> dict:
+    """A result whose message is at most :data:`MAX_MESSAGE` characters: a refusal that quotes
+    what the browser sent (a 10 MB key, a forged Serial) never echoes it back whole."""
+    message = result.get("message")
+    if isinstance(message, str) and len(message) > MAX_MESSAGE:
+        result["message"] = message[: MAX_MESSAGE - 1] + "…"
+    return result
 
 
 def changed_parts(state: AppState, seen: dict | None, parts: tuple[str, ...]) -> set[str] | None:

@@ -18,26 +18,27 @@ PLUGIN_GROUP = "ssvae.commands"
 DISTRIBUTION = "ssvae-labeling"
 
 
-def version() -> str:
-    """The installed distribution's version."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return dist_version(DISTRIBUTION)
+        return version(DISTRIBUTION)
     except PackageNotFoundError:
-        return "unknown (not installed)"
+        return "(not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     import importlib
     from importlib.metadata import entry_points
 
+    from ssvae.cli.common import add_workspace_arg
+
     parser = argparse.ArgumentParser(
         prog="ssvae",
         description="Label images with a semi-supervised VAE in the loop.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    add_workspace_arg(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"ssvae.cli.{name}").register(sub)
@@ -54,10 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ssvae.cli.common import workspace_from_args
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with workspace_from_args(args):
+            return int(args.func(args) or 0)
     except SSVAEError as exc:
         print(f"ssvae: error: {exc}", file=sys.stderr)
         return 2

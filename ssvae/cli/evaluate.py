@@ -20,7 +20,7 @@ def register(sub) -> None:
                     "<out>/<data set>/{REPORT.md,results.csv,accuracy.html} and <out>/README.md.")
     add_config_arg(p)
     p.add_argument("--datasets", default=",".join(DATASETS), metavar="A,B,…",
-                   help="data-set specs (mnist, fashion-mnist:N, npz:…, folder:…) or 'glyphs'")
+                   help="data-set specs (mnist, fashion-mnist:N, npz:…, folder:…) or 'digits', 'glyphs'")
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, …)")
     p.add_argument("--quick", action="store_true",
                    help="a few minutes: 10 → 30 labels, 3-epoch first model, 1 epoch per round")

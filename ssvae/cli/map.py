@@ -1,8 +1,7 @@
 """``ssvae map``: the 2-D map as a CSV (``Serial,x,y`` and, from a model, ``predicted,uncertainty``).
 
-With a model it writes the map of the newest predictions snapshot (of a run folder, a
-dashboard workspace, or by default whichever of the data set's newest run and its default
-workspace is newer); with none it embeds the images themselves (:func:`ssvae.embedding.image_map`).
+With a model it writes the map of a predictions snapshot (of a run folder, a dashboard
+workspace, or by default the data set's current model, :func:`ssvae.workspace.model_dir`); with none it embeds the images themselves (:func:`ssvae.embedding.image_map`).
 ``uncertainty`` is 1 − the probability of the predicted class. No JAX.
 """
 from __future__ import annotations
@@ -13,9 +12,8 @@ import sys
 from pathlib import Path
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
-from ssvae.workspace import dataset_from_config
+from ssvae.workspace import dataset_from_config, model_dir
 from ssvae.errors import CheckpointError, SSVAEError
-from ssvae.paths import artifacts_root
 
 PREDICTIONS = "predictions.npz"
 
@@ -29,8 +27,7 @@ def register(sub) -> None:
                        help="run folder whose predictions to use")
     where.add_argument("--workspace", default=None, metavar="DIR",
                        help="dashboard workspace whose predictions to use, if it has any "
-                            "(default: the newer of the data set's newest run and "
-                            "artifacts/workspace/<dataset>/)")
+                            "(default: the data set's current model, artifacts/workspace/<dataset>/)")
     p.add_argument("--images", action="store_true",
                    help="embed the images themselves even where a model exists")
     p.add_argument("--seed", type=int, default=0, help="seed of the image map (default: 0)")
@@ -40,14 +37,14 @@ def register(sub) -> None:
 
 def default_workspace(dataset_name: str) -> Path:
     """Where ``ssvae dashboard`` keeps a data set's workspace unless told otherwise."""
-    return artifacts_root() / "workspace" / dataset_name
+    return model_dir(dataset_name)
 
 
 def find_predictions(dataset_name: str, run: str | None = None,
                      workspace: str | None = None) -> Path | None:
     """The predictions snapshot to map: the run's (which must exist), the workspace's (if
-    any), or by default the newer of the newest run's and the default workspace's."""
-    from ssvae.cli.train import find_runs
+    any), or by default the data set's current model's (if any)."""
+    from ssvae.workspace import current_predictions
 
     if run is not None:
         path = Path(run) / PREDICTIONS
@@ -59,10 +56,7 @@ def find_predictions(dataset_name: str, run: str | None = None,
             raise SSVAEError(f"{workspace}: workspace folder not found.")
         path = Path(workspace) / PREDICTIONS
         return path if path.is_file() else None
-    candidates = [default_workspace(dataset_name) / PREDICTIONS]
-    candidates += [r / PREDICTIONS for r in find_runs(dataset_name)[:1]]
-    found = [p for p in candidates if p.is_file()]
-    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+    return current_predictions(dataset_name, required=False)
 
 
 def run_map(args) -> int:

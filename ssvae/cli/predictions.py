@@ -18,11 +18,9 @@ def register(sub) -> None:
     exp.add_argument("--format", choices=PREDICTION_FORMATS, default=None,
                      help="csv, or parquet (needs pyarrow) (default: parquet for a .parquet "
                           "file name, else csv)")
-    where = exp.add_mutually_exclusive_group()
-    where.add_argument("--run", default=None, metavar="DIR", help="run folder whose predictions to export")
-    where.add_argument("--workspace", default=None, metavar="DIR",
-                       help="dashboard workspace whose predictions to export (default: the newer "
-                            "of the data set's newest run and the page's workspace)")
+    exp.add_argument("--run", default=None, metavar="DIR",
+                     help="run folder whose predictions to export (default: the data set's "
+                          "current model, the one the page and 'ssvae train' update)")
     add_config_arg(exp)
     add_data_args(exp)
     exp.set_defaults(func=run_export)
@@ -33,16 +31,13 @@ def run_export(args) -> int:
     from ssvae.export import (check_file_target, is_stdout, prediction_format, predictions_bytes,
                               predictions_frame, write_into)
     from ssvae.predictions import Predictions
-    from ssvae.workspace import dataset_from_config, open_store
+    from ssvae.workspace import current_predictions, dataset_from_config, open_store
 
     fmt = prediction_format(args.file, args.format)
     check_file_target(args.file)  # a bad target fails before the data set is read
     cfg = config_from_args(args)
     ds = dataset_from_config(cfg)
-    path = find_predictions(ds.name, args.run, args.workspace)
-    if path is None:
-        raise CheckpointError(f"no trained model for data set '{ds.name}' yet; train one in the "
-                              "page or with 'ssvae train' (or name one with --run or --workspace).")
+    path = find_predictions(ds.name, args.run) or current_predictions(ds.name)  # says where it looked
     preds = Predictions.load(path)
     if not preds.has_model:
         raise CheckpointError(f"{path}: holds only the map of the images, no trained model yet; "

@@ -1,8 +1,9 @@
-"""``ssvae rank``: the next images to label, from the newest predictions (no JAX)."""
+"""``ssvae rank``: the next images to label, from the current model's predictions (no JAX)."""
 from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
 from ssvae.workspace import dataset_from_config, open_store
@@ -19,12 +20,8 @@ def register(sub) -> None:
     p.add_argument("-k", type=int, default=None, metavar="K", help="how many (default: query.k)")
     p.add_argument("--diverse", action="store_true", default=None,
                    help="spread the batch over the latent space (greedy k-centre)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--run", default=None, metavar="DIR",
-                       help="run folder whose predictions to use")
-    where.add_argument("--workspace", default=None, metavar="DIR",
-                       help="dashboard workspace whose predictions to use (default: the newer of "
-                            "the data set's newest run and the page's workspace)")
+    p.add_argument("--run", default=None, metavar="DIR",
+                   help="run folder whose predictions to use (default: the data set's current model)")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object (keys: dataset, strategy, diverse, predictions, "
                         "labeled, items: [{rank, serial, score, predicted, confidence}])")
@@ -32,8 +29,9 @@ def register(sub) -> None:
 
 
 def run_rank(args) -> int:
-    from ssvae.cli.map import find_predictions
+    from ssvae.cli.train import PREDICTIONS
     from ssvae.predictions import Predictions
+    from ssvae.workspace import current_predictions
 
     cfg = config_from_args(args)
     ds = dataset_from_config(cfg)
@@ -43,10 +41,10 @@ def run_rank(args) -> int:
     if k < 1:
         raise SSVAEError(f"-k must be at least 1 (got {k}).")
     diverse = cfg.query.diverse if args.diverse is None else args.diverse
-    path = find_predictions(ds.name, args.run, getattr(args, "workspace", None))
-    if path is None:
-        raise CheckpointError(f"no trained model for data set '{ds.name}' yet; train one in the "
-                              "page or with 'ssvae train' (or name one with --run or --workspace).")
+    if args.run:
+        path = Path(args.run) / PREDICTIONS
+    else:
+        path = current_predictions(ds.name)
     preds = Predictions.load(path)
     if not preds.has_model:
         raise CheckpointError(f"{path}: holds only the map of the images, no trained model yet; "

@@ -1,7 +1,10 @@
 """``ssvae train``: train (or resume) a model on the current labels and write a run folder.
 
 ``artifacts/runs/<stamp>-<config>/`` receives config.yaml, history.csv, checkpoint.msgpack,
-predictions.npz, the plots and REPORT.md. JAX is imported only inside :func:`run_train`.
+predictions.npz, the plots and REPORT.md. The model then becomes the data set's current model
+(:func:`ssvae.workspace.model_dir`, the folder the page trains in), which ``ssvae rank``,
+``ssvae map``, ``--resume`` and the page use by default; ``--keep-current`` leaves it alone.
+JAX is imported only inside :func:`run_train`.
 """
 from __future__ import annotations
 
@@ -13,12 +16,17 @@ from pathlib import Path
 import yaml
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
-from ssvae.workspace import dataset_from_config, open_store
 from ssvae.errors import CheckpointError
 from ssvae.paths import artifacts_root
+from ssvae.workspace import (CHECKPOINT as MODEL_CHECKPOINT, current_checkpoint,
+                             dataset_from_config, model_dir, open_store)
 
 CHECKPOINT = "checkpoint.msgpack"
 PREDICTIONS = "predictions.npz"
+#: ``--resume`` without a value: the data set's current model
+CURRENT = "(the current model)"
+#: checkpoints kept in the current model's folder: the new one and two older good ones
+KEEP = 3
 
 
 def register(sub) -> None:
@@ -27,10 +35,13 @@ def register(sub) -> None:
     add_data_args(p)
     p.add_argument("--epochs", type=int, default=None, metavar="N",
                    help="epochs to train (default: train.epochs of the config)")
-    p.add_argument("--resume", nargs="?", const="latest", default=None, metavar="RUN",
-                   help="continue from a run folder or checkpoint file (default: the newest run "
-                        "of this data set and config)")
+    p.add_argument("--resume", nargs="?", const=CURRENT, default=None, metavar="RUN",
+                   help="continue a model: the data set's current model (artifacts/workspace/"
+                        "<dataset>/, the page's), or the run folder or checkpoint file given")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default: artifacts/runs/<stamp>-<config>)")
+    p.add_argument("--keep-current", action="store_true",
+                   help="write only the run folder: do not make this model the data set's "
+                        "current one (the one rank, map, --resume and the page use)")
     p.set_defaults(func=run_train)
 
 
@@ -64,16 +75,35 @@ def find_runs(dataset_name: str | None = None, config: str | None = None) -> lis
     return out
 
 
-def resolve_checkpoint(arg: str, dataset_name: str, config: str | None) -> Path:
-    if arg == "latest":
-        runs = find_runs(dataset_name, config)
-        if not runs:
-            raise CheckpointError(f"there is no earlier run of data set '{dataset_name}'"
-                                  f"{f' with config {config}' if config else ''} under {runs_root()} "
-                                  "to resume; train without --resume first.")
-        return runs[0] / CHECKPOINT
+def resolve_checkpoint(arg: str, dataset_name: str) -> Path:
+    """The checkpoint ``--resume`` means: the current model's, or that of the run folder, model
+    folder or file given (a one-sentence :class:`CheckpointError` where there is none)."""
+    if arg == CURRENT:
+        return current_checkpoint(dataset_name)
     path = Path(arg)
-    return path / CHECKPOINT if path.is_dir() else path
+    if path.is_dir():
+        found = [path / name for name in (CHECKPOINT, MODEL_CHECKPOINT) if (path / name).is_file()]
+        if not found:
+            raise CheckpointError(f"--resume {arg}: the folder holds no {CHECKPOINT} or "
+                                  f"{MODEL_CHECKPOINT}.")
+        return found[0]
+    if not path.is_file():
+        raise CheckpointError(f"--resume {arg}: no such run folder or checkpoint file.")
+    return path
+
+
+def publish(run_dir: Path, dataset_name: str) -> Path:
+    """Make the run's model the data set's current one: its checkpoint (the previous ones kept
+    as ``checkpoint.1``, ``checkpoint.2``), then its predictions, each written atomically."""
+    from ssvae.atomic import atomic_write_bytes
+    from ssvae.pipeline import rotate
+
+    folder = model_dir(dataset_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    rotate(folder / MODEL_CHECKPOINT, KEEP)
+    atomic_write_bytes(folder / MODEL_CHECKPOINT, (run_dir / CHECKPOINT).read_bytes())
+    atomic_write_bytes(folder / PREDICTIONS, (run_dir / PREDICTIONS).read_bytes())
+    return folder
 
 
 def run_train(args) -> int:
@@ -86,15 +116,23 @@ def run_train(args) -> int:
     store = open_store(cfg, ds)
     labels = store.as_dict()
     name = config_name(args.config)
-    resume = resolve_checkpoint(args.resume, ds.name, name) if args.resume else None
+    asked = resolve_checkpoint(args.resume, ds.name) if args.resume else None
 
     from tqdm import tqdm
 
-    from ssvae.pipeline import train_and_publish  # JAX from here on
+    from ssvae.pipeline import resume as resume_trainer, train_and_publish  # JAX from here on
     from ssvae.train import Trainer
 
     t0 = time.perf_counter()
-    trainer = Trainer.from_checkpoint(resume, ds, cfg) if resume else Trainer(cfg, ds)
+    resume = None
+    if asked is not None:
+        trainer, resume, problems = resume_trainer(asked, ds, cfg)
+        if trainer is None:
+            raise CheckpointError(problems[0] if problems else f"{asked}: no checkpoint to resume.")
+        for problem in problems:
+            print(f"note: {problem} An older good checkpoint is used.")
+    else:
+        trainer = Trainer(cfg, ds)
     n = cfg.train.epochs
     steps = trainer.steps_per_epoch()
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
@@ -162,4 +200,7 @@ def run_train(args) -> int:
     why = " (stopped on request)" if result["stopped"] else " (early stopping)" if result["early_stopped"] else ""
     print(f"trained {result['epochs']} epochs in {time.perf_counter() - t0:.1f} s{why}{acc}")
     print(f"report: {report}")
+    if not args.keep_current:
+        folder = publish(run_dir, ds.name)
+        print(f"current model of '{ds.name}': {folder} (rank, map, --resume and the page use it)")
     return 0

@@ -1,10 +1,13 @@
 """The in-memory data set every part of the program shares."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ssvae.errors import DataError
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +35,10 @@ class Dataset:
     def __post_init__(self) -> None:
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
             raise ValueError("Dataset.images must be an N×H×W×C uint8 array")
+        if 0 in self.images.shape[1:]:
+            raise DataError(f"{self.source}: the images are {self.images.shape[1]}×"
+                            f"{self.images.shape[2]} pixels; there is nothing to show or learn.")
+        check_class_names(self.class_names, self.source)
 
     @property
     def size(self) -> int:
@@ -67,3 +74,36 @@ class Dataset:
         if which is None:
             return np.zeros(self.num_classes, dtype=np.int64)
         return np.bincount(np.asarray(which, dtype=np.int64), minlength=self.num_classes)
+
+
+def class_name_problem(names) -> str | None:
+    """Why ``names`` cannot be written to labels.csv and read back as the same classes, or
+    None. A name must be non-empty text without white space at either end (the reader strips
+    it) and without control characters, and no two names may be equal."""
+    seen: set[str] = set()
+    for name in names:
+        if not isinstance(name, str):
+            return f"class name {name!r} is not text"
+        shown = _shorten(name)
+        if not name.strip():
+            return "a class name is empty"
+        if name != name.strip():
+            return f"class name {shown} starts or ends with white space"
+        if any(unicodedata.category(ch) == "Cc" for ch in name):
+            return f"class name {shown} holds a control character"
+        if name in seen:
+            return f"class name {shown} appears twice"
+        seen.add(name)
+    return None
+
+
+def check_class_names(names, where: str) -> None:
+    """Raise :class:`DataError` naming ``where`` if :func:`class_name_problem` finds one."""
+    problem = class_name_problem(names)
+    if problem:
+        raise DataError(f"{where}: {problem}; each class needs its own non-empty name, "
+                        "without spaces at either end.")
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")

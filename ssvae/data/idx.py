@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssvae.data.limits import check_bytes
 from ssvae.errors import DataError
 
 _UBYTE = 0x08
@@ -15,36 +16,40 @@ def read_idx(path: Path, expected_dims: int) -> np.ndarray:
     """Read an unsigned-byte IDX file with ``expected_dims`` dimensions.
 
     Every inconsistency (bad magic number, wrong dimension count, short or over-long data)
-    raises :class:`DataError` naming the file.
+    raises :class:`DataError` naming the file. The header is read first and the size it
+    declares checked against the memory a data set may use, so a crafted (or gzip-bombed)
+    file is refused before its data is read.
     """
     try:
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+        with path.open("rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if gz else path.open("rb")) as fh:
+            head = fh.read(4)
+            if len(head) < 4:
+                raise DataError(f"{path}: too short to be an IDX file ({len(head)} bytes).")
+            zero, dtype, ndim = int.from_bytes(head[:2], "big"), head[2], head[3]
+            if zero != 0 or dtype != _UBYTE or ndim != expected_dims:
+                raise DataError(
+                    f"{path}: wrong magic number 0x{head.hex()} (expected "
+                    f"0x000008{expected_dims:02x}, unsigned bytes with {expected_dims} dimensions).")
+            raw_dims = fh.read(4 * ndim)
+            if len(raw_dims) < 4 * ndim:
+                raise DataError(f"{path}: truncated header.")
+            dims = [int.from_bytes(raw_dims[4 * i: 4 * i + 4], "big") for i in range(ndim)]
+            expected = int(np.prod(dims, dtype=object)) if dims else 0
+            check_bytes(expected, str(path), f"the {'×'.join(map(str, dims))} bytes its header declares")
+            data = fh.read(expected)
+            trailing = len(fh.read(1))
     except FileNotFoundError:
         raise DataError(f"{path}: file not found.") from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise DataError(f"{path}: cannot be read as a gzip file ({exc}).") from None
-    if len(raw) < 4:
-        raise DataError(f"{path}: too short to be an IDX file ({len(raw)} bytes).")
-    zero, dtype, ndim = int.from_bytes(raw[:2], "big"), raw[2], raw[3]
-    if zero != 0 or dtype != _UBYTE or ndim != expected_dims:
+    if len(data) != expected or trailing:
         raise DataError(
-            f"{path}: wrong magic number 0x{raw[:4].hex()} "
-            f"(expected 0x000008{expected_dims:02x}, unsigned bytes with {expected_dims} dimensions)."
+            f"{path}: holds {len(data)}{'+' if trailing else ''} data bytes but its header "
+            f"{tuple(dims)} promises {expected} ({'truncated' if len(data) < expected else 'trailing bytes'})."
         )
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated header.")
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    expected = int(np.prod(dims)) if dims else 0
-    body = len(raw) - header
-    if body != expected:
-        raise DataError(
-            f"{path}: holds {body} data bytes but its header {tuple(dims)} promises {expected}"
-            f" ({'truncated' if body < expected else 'trailing bytes'})."
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def find_idx(folder: Path, split: str, kind: str) -> Path | None:

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ssvae.data.dataset import Dataset
+from ssvae.data.dataset import Dataset, check_class_names
 from ssvae.data.folder import read_image_folder
 from ssvae.data.idx import idx_files_present, read_idx_split
+from ssvae.data.limits import MAX_SIDE, check_bytes
 from ssvae.errors import DataError
-from ssvae.paths import data_root
+from ssvae.paths import bundled_data_root, data_root
 
 SOURCES = ("mnist", "fashion-mnist", "mnist:N", "fashion-mnist:N", "npz:PATH", "folder:PATH")
 SUBSAMPLE_SEED = 0
@@ -110,10 +111,10 @@ def _mnist() -> Dataset:
     digits = tuple(str(d) for d in range(10))
     if idx_files_present(folder):  # a partial set is an error that names the missing files
         return _idx_dataset("mnist", folder, digits)
-    bundled = folder / BUNDLED_MNIST
+    bundled = bundled_data_root() / BUNDLED_MNIST
     if not bundled.is_file():
-        raise DataError(f"{folder}: neither the four MNIST IDX files nor the bundled "
-                        f"{BUNDLED_MNIST} are there.")
+        raise DataError(f"neither the four MNIST IDX files in {folder} nor the bundled "
+                        f"{bundled} are there; reinstall the package.")
     ds = _npz(bundled, None)
     return Dataset(name="mnist", images=ds.images, class_names=digits, source=ds.source,
                    truth=ds.truth, test_images=ds.test_images, test_truth=ds.test_truth,
@@ -137,11 +138,18 @@ def _as_uint8_images(x: np.ndarray, path: Path, key: str) -> np.ndarray:
                         "with C 1 or 3.")
     if x.shape[0] == 0:
         raise DataError(f"{path}: '{key}' holds no images.")
+    h, w = x.shape[1:3]
+    if not (1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE):
+        raise DataError(f"{path}: '{key}' images are {h}×{w} pixels; each side must be 1 to "
+                        f"{MAX_SIDE}.")
+    if x.dtype.kind not in "uif":
+        raise DataError(f"{path}: '{key}' holds {x.dtype} values; it must hold uint8 pixels, "
+                        "integers 0–255 or floats 0–1.")
     if x.dtype == np.uint8:
         return _nhwc(x)
-    if np.issubdtype(x.dtype, np.integer) and x.min() >= 0 and x.max() <= 255:
+    if x.dtype.kind in "ui" and x.min() >= 0 and x.max() <= 255:
         return _nhwc(x.astype(np.uint8))
-    if np.issubdtype(x.dtype, np.floating) and np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1:
+    if x.dtype.kind == "f" and np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1:
         return _nhwc(np.round(x * 255).astype(np.uint8))
     raise DataError(f"{path}: '{key}' must hold uint8 pixels, integers 0–255 or floats 0–1 "
                     f"(got {x.dtype} from {x.min()} to {x.max()}).")
@@ -150,19 +158,67 @@ def _as_uint8_images(x: np.ndarray, path: Path, key: str) -> np.ndarray:
 def _as_class_ids(y: np.ndarray, n: int, path: Path, key: str) -> np.ndarray:
     if y.ndim != 1 or y.shape[0] != n:
         raise DataError(f"{path}: '{key}' has shape {y.shape} but there are {n} images.")
-    if not np.issubdtype(y.dtype, np.integer) or (y.size and y.min() < 0):
-        raise DataError(f"{path}: '{key}' must hold non-negative integer class ids.")
-    return y.astype(np.int64)
+    if y.dtype.kind not in "ui" or (y.size and int(y.min()) < 0):
+        raise DataError(f"{path}: '{key}' must hold non-negative integer class ids "
+                        f"(got {y.dtype}).")
+    return y  # checked against the number of classes before any cast or count
 
 
-def _npz(path: Path, classes) -> Dataset:
+def _class_names(arr: np.ndarray, path: Path) -> tuple[str, ...]:
+    if arr.ndim != 1 or arr.dtype.kind not in "USiu":
+        raise DataError(f"{path}: 'class_names' must be a list of names (a 1-D array of text), "
+                        f"not a {arr.dtype} array of shape {arr.shape}.")
+    if arr.dtype.kind == "S":
+        try:
+            return tuple(b.decode("utf-8") for b in arr.tolist())
+        except UnicodeDecodeError:
+            raise DataError(f"{path}: 'class_names' are not UTF-8 text.") from None
+    return tuple(str(c) for c in arr.tolist())
+
+
+NPY_MAGIC = b"\x93NUMPY"
+
+
+def read_npz_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an .npz archive. Every member's header (shape, dtype) is read and checked
+    first, so a crafted archive is refused before anything it declares is allocated."""
     if not path.is_file():
         raise DataError(f"{path}: file not found.")
     try:
+        with path.open("rb") as f:
+            head = f.read(6)
+        if not zipfile.is_zipfile(path):
+            what = ("it is a single .npy array; save the arrays with numpy.savez(path, x=…, "
+                    "y=…)" if head == NPY_MAGIC else "it is not a zip of .npy arrays")
+            raise DataError(f"{path}: not a readable .npz archive ({what}).")
+        declared = 0
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with zf.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    shape, _, dtype = (np.lib.format.read_array_header_1_0(member)
+                                       if version == (1, 0)
+                                       else np.lib.format.read_array_header_2_0(member))
+                key = info.filename[:-4]
+                if dtype.hasobject:
+                    raise DataError(f"{path}: '{key}' holds Python objects, which are not "
+                                    "loaded; store numbers and text only.")
+                declared += int(np.prod(shape, dtype=object)) * dtype.itemsize
+        check_bytes(declared, str(path), "the arrays it declares")
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
         raise DataError(f"{path}: not a readable .npz archive ({exc}).") from None
+    for key, value in arrays.items():
+        if not isinstance(value, np.ndarray):
+            raise DataError(f"{path}: member '{key}' is not a NumPy array.")
+    return arrays
+
+
+def _npz(path: Path, classes) -> Dataset:
+    arrays = read_npz_arrays(path)
     if "x" not in arrays:
         raise DataError(f"{path}: has no array 'x' (found: {', '.join(sorted(arrays)) or 'none'}).")
     x = _as_uint8_images(arrays["x"], path, "x")
@@ -176,21 +232,28 @@ def _npz(path: Path, classes) -> Dataset:
         if xt.shape[1:] != x.shape[1:]:
             raise DataError(f"{path}: 'x_test' images are {xt.shape[1:]} but 'x' images are "
                             f"{x.shape[1:]}.")
+    top = max((int(a.max()) for a in (y, yt) if a is not None and a.size), default=-1)
     if "class_names" in arrays:
-        names = tuple(str(c) for c in arrays["class_names"].tolist())
+        names = _class_names(arrays["class_names"], path)
     elif classes:
         names = tuple(str(c) for c in classes)
     elif y is not None:
-        top = max(int(y.max()), int(yt.max()) if yt is not None and yt.size else 0)
+        # the classes are numbered 0…top: never more of them than there are images
+        images = len(x) + (len(xt) if xt is not None else 0)
+        if top >= images:
+            raise DataError(f"{path}: class id {top} in 'y' would make {top + 1} classes for "
+                            f"{images} images; number the classes from 0 or name them "
+                            "('class_names' in the file, or --classes).")
         names = tuple(str(c) for c in range(top + 1))
     else:
         names = ()
-    if len(set(names)) != len(names):
-        raise DataError(f"{path}: class names repeat: {', '.join(names)}.")
+    check_class_names(names, str(path))
     for arr, key in ((y, "y"), (yt, "y_test")):
         if arr is not None and arr.size and int(arr.max()) >= len(names):
             raise DataError(f"{path}: '{key}' holds class id {int(arr.max())} but there are "
                             f"only {len(names)} classes.")
+    y = y.astype(np.int64) if y is not None else None
+    yt = yt.astype(np.int64) if yt is not None else None
     return Dataset(name=path.stem, images=x, class_names=names, source=str(path), truth=y,
                    test_images=xt, test_truth=yt, labels_dir=data_root() / path.stem)
 
