@@ -187,7 +187,7 @@ def test_map_with_a_model_writes_its_map_and_predictions(toy, tmp_path, capsys):
                 recon=np.zeros((60, 8, 8, 1), np.uint8), scores={},
                 meta={"epoch": 3, "num_labels": 6}).save(ws / "predictions.npz")
     out = tmp_path / "map.csv"
-    assert main(["map", "--dataset", source, "--workspace", str(ws), "--out", str(out)]) == 0
+    assert main(["map", "--dataset", source, "--run", str(ws), "--out", str(out)]) == 0
     assert "epoch 3, 6 labels" in capsys.readouterr().out
     rows = read_csv(out)
     assert list(rows[0]) == ["Serial", "x", "y", "predicted", "uncertainty"]
@@ -212,12 +212,12 @@ def test_map_errors_are_one_sentence(toy, tmp_path, capsys):
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "predictions.npz").write_bytes(b"not a snapshot")
-    assert main(["map", "--dataset", source, "--workspace", str(ws), "--out", str(out)]) == 2
+    assert main(["map", "--dataset", source, "--run", str(ws), "--out", str(out)]) == 2
     assert "not a readable predictions snapshot" in capsys.readouterr().err
     Predictions(latent=np.zeros((5, 4), np.float32), map2d=np.zeros((5, 2), np.float32),
                 probs=np.full((5, 3), 1 / 3, np.float32), recon=np.zeros((5, 8, 8, 1), np.uint8),
                 scores={}).save(ws / "predictions.npz")
-    assert main(["map", "--dataset", source, "--workspace", str(ws), "--out", str(out)]) == 2
+    assert main(["map", "--dataset", source, "--run", str(ws), "--out", str(out)]) == 2
     assert "are for 5 images" in capsys.readouterr().err
     assert not out.exists()
 

@@ -417,7 +417,7 @@ def test_map_of_a_map_only_snapshot(toy, tmp_path, capsys):
     grid = np.stack([np.arange(N), -np.arange(N)], 1).astype(np.float32)
     Predictions.map_only(grid).save(ws / "predictions.npz")
     out = tmp_path / "map.csv"
-    assert main(["map", "--workspace", str(ws), "--out", str(out), "--dataset", toy]) == 0
+    assert main(["map", "--run", str(ws), "--out", str(out), "--dataset", toy]) == 0
     assert "no model yet" in capsys.readouterr().out
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["Serial", "x", "y"]

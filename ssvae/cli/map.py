@@ -1,7 +1,8 @@
 """``ssvae map``: the 2-D map as a CSV (``Serial,x,y`` and, from a model, ``predicted,uncertainty``).
 
-With a model it writes the map of a predictions snapshot (of a run folder, a dashboard
-workspace, or by default the data set's current model, :func:`ssvae.workspace.model_dir`); with none it embeds the images themselves (:func:`ssvae.embedding.image_map`).
+With a model it writes the map of a predictions snapshot (of any folder holding one, ``--run``,
+or by default the data set's current model, :func:`ssvae.workspace.model_dir`); with none it
+embeds the images themselves (:func:`ssvae.embedding.image_map`).
 ``uncertainty`` is 1 − the probability of the predicted class. No JAX.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
-from ssvae.workspace import dataset_from_config, model_dir
+from ssvae.workspace import dataset_from_config
 from ssvae.errors import CheckpointError, SSVAEError
 
 PREDICTIONS = "predictions.npz"
@@ -22,12 +23,9 @@ def register(sub) -> None:
     p = sub.add_parser("map", help="write the 2-D map of the data set as Serial,x,y CSV")
     add_config_arg(p)
     add_data_args(p, labels=False)
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--run", default=None, metavar="DIR",
-                       help="run folder whose predictions to use")
-    where.add_argument("--workspace", default=None, metavar="DIR",
-                       help="dashboard workspace whose predictions to use, if it has any "
-                            "(default: the data set's current model, artifacts/workspace/<dataset>/)")
+    p.add_argument("--run", default=None, metavar="DIR",
+                   help="a run folder (or any folder holding a predictions.npz) whose map to use "
+                        "(default: the data set's current model, artifacts/workspace/<dataset>/)")
     p.add_argument("--images", action="store_true",
                    help="embed the images themselves even where a model exists")
     p.add_argument("--seed", type=int, default=0, help="seed of the image map (default: 0)")
@@ -35,15 +33,9 @@ def register(sub) -> None:
     p.set_defaults(func=run_map)
 
 
-def default_workspace(dataset_name: str) -> Path:
-    """Where ``ssvae dashboard`` keeps a data set's workspace unless told otherwise."""
-    return model_dir(dataset_name)
-
-
-def find_predictions(dataset_name: str, run: str | None = None,
-                     workspace: str | None = None) -> Path | None:
-    """The predictions snapshot to map: the run's (which must exist), the workspace's (if
-    any), or by default the data set's current model's (if any)."""
+def find_predictions(dataset_name: str, run: str | None = None) -> Path | None:
+    """The predictions snapshot to map: the run's (which must exist), or by default the data
+    set's current model's (if any)."""
     from ssvae.workspace import current_predictions
 
     if run is not None:
@@ -51,11 +43,6 @@ def find_predictions(dataset_name: str, run: str | None = None,
         if not path.is_file():
             raise CheckpointError(f"{run}: not a run folder with a {PREDICTIONS}.")
         return path
-    if workspace is not None:
-        if not Path(workspace).is_dir():
-            raise SSVAEError(f"{workspace}: workspace folder not found.")
-        path = Path(workspace) / PREDICTIONS
-        return path if path.is_file() else None
     return current_predictions(dataset_name, required=False)
 
 
@@ -72,7 +59,7 @@ def run_map(args) -> int:
     cfg = config_from_args(args)
     ds = dataset_from_config(cfg)
     out = Path(args.out)
-    path = None if args.images else find_predictions(ds.name, args.run, args.workspace)
+    path = None if args.images else find_predictions(ds.name, args.run)
     if path is None:
         from ssvae.embedding import image_map
 
