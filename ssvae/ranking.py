@@ -6,12 +6,15 @@ config, the page and the simulation import it.
 
 Strategies
     ``auto``        the default: ``typiclust`` while labels are few (fewer than
-                    :data:`AUTO_SWITCH_PER_CLASS` per class), ``margin`` from then on
+                    :data:`AUTO_SWITCH_PER_CLASS` per class), ``margin`` as a diverse batch
+                    from then on
     ``typiclust``   typical images of clusters that hold no label yet (Hacohen, Dekel and
                     Weinshall, "Active Learning on a Budget", ICML 2022)
     ``margin``, ``entropy``, ``least_confidence``, ``bald``   uncertainty scores of the model
     ``random``      a fixed random order of the pool
-``diverse`` (a batch mode, see :func:`rank`) picks an uncertainty batch by greedy k-centre.
+``diverse`` (a batch mode, see :func:`rank`) spreads an uncertainty batch over the data:
+weighted k-means over the 10·k most uncertain images (Zhdanov, "Diverse mini-batch active
+learning", 2019). ``auto``'s margin phase always uses it.
 """
 from __future__ import annotations
 
@@ -68,8 +71,8 @@ def strategy_reason(name: str, num_labels: int, num_classes: int) -> str:
         if auto_phase(num_labels, num_classes) == "typiclust":
             return (f"typical images of groups without a label: with few labels ({num_labels} "
                     f"of {switch}), covering the data helps most")
-        return (f"images the model is least sure of: {num_labels} labels "
-                f"(≥ {AUTO_SWITCH_PER_CLASS} per class) cover the data")
+        return (f"images the model is least sure of, spread over the data: {num_labels} labels "
+                f"(≥ {AUTO_SWITCH_PER_CLASS} per class) cover it")
     return {
         "typiclust": "typical images of groups that hold no label yet",
         "margin": "images whose two likeliest classes are closest",
@@ -127,9 +130,9 @@ def rank(
 
     ``features`` (N×d) is the representation that ``typiclust`` and ``auto`` cluster (and that
     ``diverse`` spreads over); without it they use ``latent``. ``auto`` needs ``num_classes``
-    to know when to switch. With ``diverse`` an uncertainty batch is chosen by greedy k-centre
-    among the ``pool_factor × k`` highest-scoring candidates, so it does not hold
-    near-duplicates (``typiclust`` batches are spread over clusters already).
+    to know when to switch. With ``diverse`` (always in ``auto``'s margin phase) an uncertainty
+    batch is spread by weighted k-means over the ``pool_factor × k`` highest-scoring
+    candidates, one image per cluster, so it does not hold near-duplicates (``typiclust`` batches are spread over clusters already).
     """
     if strategy not in STRATEGIES:
         raise SSVAEError(f"query strategy '{strategy}' is not one of: {', '.join(STRATEGIES)}.")
@@ -149,6 +152,7 @@ def rank(
         strategy = auto_phase(int(mask.sum()), num_classes)
         if strategy == "margin" and isinstance(scores, dict) and "margin" not in scores:
             strategy = "typiclust"
+        diverse = True  # margin's batch spread over the data
     if strategy == "typiclust":
         if rep is None:
             raise SSVAEError("the 'typiclust' query strategy needs a representation of the "
@@ -175,8 +179,9 @@ def rank(
     if not diverse or rep is None or k == 1:
         return order[:k].astype(np.int64)
     pool = order[: max(k, min(order.size, pool_factor * k))]
-    points = np.asarray(rep)[pool].reshape(pool.size, -1).astype(np.float32)
-    return pool[_k_centre(points, k)].astype(np.int64)
+    points = reduce_features(np.asarray(rep)[pool], seed=seed)
+    weights = score[pool] - score[pool].min() + 1e-3  # margin's score is negative
+    return pool[_clustered_batch(points, weights, k, seed)].astype(np.int64)
 
 
 def random_scores(n: int, seed: int = 0) -> np.ndarray:
@@ -185,16 +190,26 @@ def random_scores(n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng([int(seed) % 2**63, int(n), 0x7A4D]).random(n)
 
 
-def _k_centre(points: np.ndarray, k: int) -> np.ndarray:
-    """Greedy k-centre: start at the first (best-scored) point, then keep taking the point
-    farthest from everything chosen so far."""
-    chosen = [0]
-    dist = ((points - points[0]) ** 2).sum(axis=1)
-    for _ in range(1, k):
-        nxt = int(dist.argmax())
-        chosen.append(nxt)
-        dist = np.minimum(dist, ((points - points[nxt]) ** 2).sum(axis=1))
-    return np.asarray(chosen)
+def _clustered_batch(points: np.ndarray, weights: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """Diverse mini-batch selection (Zhdanov 2019): weighted k-means with ``k`` clusters over
+    the candidates (weight: their uncertainty), then from each cluster the candidate nearest
+    its centre; returned in the candidates' order (the most uncertain first)."""
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        km = KMeans(k, n_init=1, max_iter=50, random_state=seed).fit(
+            points, sample_weight=np.maximum(weights, 1e-6))
+    d2 = ((points - km.cluster_centers_[km.labels_]) ** 2).sum(axis=1)
+    chosen = []
+    for c in range(k):
+        members = np.flatnonzero(km.labels_ == c)
+        if members.size:
+            chosen.append(int(members[np.argmin(d2[members])]))
+    if len(chosen) < k:  # an empty cluster: fill with the best-scored candidates left
+        rest = np.setdiff1d(np.arange(len(points)), chosen)
+        chosen.extend(rest[: k - len(chosen)].tolist())
+    return np.sort(np.asarray(chosen, dtype=np.int64))
 
 
 # -- TypiClust ------------------------------------------------------------------------------

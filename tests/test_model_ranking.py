@@ -45,7 +45,8 @@ def test_diverse_batch_spreads_out(trained):
 
     plain = rank(preds.scores, "entropy", 10, list(labels))
     diverse = rank(preds.scores, "entropy", 10, list(labels), diverse=True, latent=z)
-    assert diverse[0] == plain[0]  # the most uncertain image still comes first
+    candidates = rank(preds.scores, "entropy", 100, list(labels))
+    assert set(diverse.tolist()) <= set(candidates.tolist())  # among the 10·k most uncertain
     assert spread(diverse) > spread(plain)
 
 

@@ -72,7 +72,7 @@ def test_auto_switches_from_typicality_to_margin_by_labels_per_class():
     enough = list(range(switch))
     assert auto_phase(len(enough), 4) == "margin"
     assert rank(scores, "auto", 5, enough, features=x, num_classes=4).tolist() == \
-        rank(scores, "margin", 5, enough).tolist()
+        rank(scores, "margin", 5, enough, diverse=True, features=x).tolist()
     with pytest.raises(SSVAEError, match="needs the number of classes"):
         rank(scores, "auto", 5, few, features=x)
     with pytest.raises(SSVAEError, match="needs a representation"):
@@ -98,3 +98,23 @@ def test_labeling_a_queued_image_only_takes_it_out_of_the_queue():
     queue = rank(scores_for(len(x)), "typiclust", 20, labeled, features=x).tolist()
     after = rank(scores_for(len(x)), "typiclust", 20, labeled + [queue[0]], features=x).tolist()
     assert after[:19] == queue[1:]
+
+
+def test_the_diverse_margin_batch_takes_one_image_per_cluster():
+    """auto's margin phase spreads its batch (weighted k-means over the 10·k most uncertain):
+    with the uncertain candidates in four blobs, a batch of four has one image from each,
+    every one among those candidates, none labeled, and the same again for the seed."""
+    x, ids = blobs(centres=4, per=50)
+    n = len(x)
+    margin = np.random.default_rng(3).random(n).astype(np.float32)
+    labeled = np.zeros(n, bool)
+    labeled[::7] = True
+    picks = rank({"margin": margin}, "margin", 4, labeled, diverse=True, features=x)
+    assert sorted(ids[picks].tolist()) == [0, 1, 2, 3]
+    assert not labeled[picks].any()
+    top = np.argsort(-margin[~labeled])[:40]
+    assert set(picks.tolist()) <= set(np.flatnonzero(~labeled)[top].tolist())
+    again = rank({"margin": margin}, "margin", 4, labeled, diverse=True, features=x)
+    assert picks.tolist() == again.tolist()
+    plain = rank({"margin": margin}, "margin", 4, labeled)
+    assert len(set(ids[plain].tolist())) < 4  # the plain top four share a blob
