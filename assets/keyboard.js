@@ -33,6 +33,7 @@
         if (mod && !e.altKey && (k === "y" || k === "Y")) { return "redo"; }
         if (mod || e.altKey) { return null; }
         if (/^[0-9]$/.test(k)) { return k; }
+        if (k === "s" || k === "S") { return "skip"; }
         if (k === "Backspace" || k === "Delete") { return "remove"; }
         if (k === "ArrowRight" || k === "ArrowDown") { return "next"; }
         if (k === "ArrowLeft" || k === "ArrowUp") { return "prev"; }
