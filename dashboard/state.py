@@ -254,10 +254,8 @@ class AppState:
         key = (self._versions["labels"], self._versions["predictions"], self._versions["queue"])
         if self._queue_cache is not None and self._queue_cache[0] == key:
             return self._queue_cache[1]
-        labeled = self.labels.as_array() >= 0  # a mask: ranking never offers these
-        skipped = self.labels.skipped()
-        if skipped:  # set aside: never offered again (the auto strategy counts them as labels)
-            labeled[skipped] = True
+        # labeled and skipped images are never offered (the auto strategy counts both as labels)
+        labeled = self.labels.done_mask()
         strategy = self.effective_strategy()
         if strategy == "random":
             # one fixed random order (the simulation's too): labeling only removes an image

@@ -324,6 +324,13 @@ class LabelStore:
             arr[keys] = vals
         return arr
 
+    def done_mask(self):
+        """A boolean mask of the images not to offer again: labeled or skipped."""
+        mask = self.as_array() >= 0
+        if self._skipped:
+            mask[sorted(self._skipped)] = True
+        return mask
+
     def counts(self) -> list[int]:
         out = [0] * len(self.class_names)
         for label in self._labels.values():
