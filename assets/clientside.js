@@ -8,6 +8,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             if (!result) { return [nu, nu, nu, nu, nu]; }
             const versions = result.versions || nu;
             if (!result.message) { return [versions, nu, nu, nu, nu]; }
+            if (result.warning) { return [versions, result.message, "warning", true, null]; }
             if (result.ok) { return [versions, result.message, "success", true, 3500]; }
             return [versions, result.message, "danger", true, null];
         },

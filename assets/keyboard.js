@@ -41,6 +41,7 @@
         if (mod && !e.altKey && (k === "y" || k === "Y")) { return "redo"; }
         if (mod || e.altKey) { return null; }
         if (/^[0-9]$/.test(k)) { return k; }
+        if (k === "s" || k === "S") { return "skip"; }
         // Caps Lock without Shift means the plain letter (Shift+letter is a class of its own)
         const letter = (/^[A-Z]$/.test(k) && !e.shiftKey && e.getModifierState &&
                         e.getModifierState("CapsLock")) ? k.toLowerCase() : k;

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ssvae.errors import SSVAEError
-from ssvae.labels import parse_labels
+from ssvae.labels import SKIP, Update, parse_labels
 from ssvae.predictions import Predictions
 
 from dashboard.state import CLASSIFIER_COLORS, COLOR_MODES, COLOR_NAMES, STRATEGY_NAMES, AppState
@@ -30,8 +30,13 @@ class CommandError(SSVAEError):
 @dataclass
 class Outcome:
     message: str = ""
-    #: for label changes: {"changes": [[serial, before, after], ...]} (None = unlabeled)
+    #: for label changes: {"changes": [[serial, before, after], ...]} (None = unlabeled,
+    #: "skip" = set aside)
     effect: dict | None = None
+    #: extra fields for the command log's entry
+    log: dict | None = None
+    #: done, but the user must read the message (a warning that stays until dismissed)
+    warning: bool = False
 
 
 COMMANDS: dict[str, type["Command"]] = {}
@@ -116,33 +121,39 @@ def check_flag(value: Any, what: str) -> bool:
     return value
 
 
-def _name(state: AppState, label: int | None) -> str:
+def _name(state: AppState, label: int | str | None) -> str:
+    if label == SKIP:
+        return "skipped"
     return "unlabeled" if label is None else state.class_names[label]
 
 
-def write_labels(state: AppState, changes: list[list]) -> None:
-    """Make the labels.csv hold ``after`` for every [serial, before, after] in one atomic write."""
-    store = state.labels
-    current = {s: store.get(s) for s, _, _ in changes}
-    if all(after is not None for _, _, after in changes):
-        store.set_many({s: after for s, _, after in changes})  # checks only the changed rows
-    elif all(after is None for _, _, after in changes):
-        store.remove_many([s for s, _, _ in changes])
+def change_labels(state: AppState, changes: dict, expect: dict | None = None) -> Update:
+    """Set each Serial of ``changes`` to a class index, :data:`SKIP` or None in one locked
+    write of labels.csv (and labels.skipped.csv) that first merges other writers' changes.
+
+    With ``expect`` a Serial that no longer holds the expected value is left alone (undo).
+    Returns the store's :class:`~ssvae.labels.Update`; the digest, history and version
+    counters follow what was actually written.
+    """
+    res = state.labels.update(changes, expect)
+    if res.external:  # another writer's changes came in with ours
+        state.reset_digest()
     else:
-        new = store.as_dict()
-        for serial, _, after in changes:
-            if after is None:
-                new.pop(serial, None)
-            else:
-                new[serial] = after
-        store.replace_all(new)
-    for serial, _, after in changes:  # only after the write succeeded
-        if current[serial] is not None:
-            state.digest.remove(serial, current[serial])
-        if after is not None:
-            state.digest.add(serial, after)
-    state.record_history()
-    state.bump("labels")
+        for serial, before, after in res.applied:
+            if before is not None:
+                state.digest.remove(serial, before)
+            if after is not None:
+                state.digest.add(serial, after)
+    if res.applied or res.external:
+        state.record_history()
+        state.bump("labels")
+    return res
+
+
+def write_labels(state: AppState, changes: list[list]) -> list[list]:
+    """Make the labels hold ``after`` for every [serial, before, after]; returns the
+    changes actually made (with the ``before`` found on disk)."""
+    return change_labels(state, {s: after for s, _, after in changes}).applied
 
 
 def _advance_after(state: AppState, serial: int, old_queue: list[int]) -> None:
@@ -238,17 +249,20 @@ class Label(Command):
         self.label = check_label(self.label, state)
 
     def apply(self, state):
-        before = state.labels.get(self.serial)
+        before = state.labels.status(self.serial)
         if before == self.label:
             return Outcome(f"Serial {self.serial} is already labeled {_name(state, before)}.")
         old_queue = [int(s) for s in state.queue()]
-        write_labels(state, [[self.serial, before, self.label]])
+        applied = write_labels(state, [[self.serial, before, self.label]])
+        if not applied:  # another writer set the same label a moment ago
+            return Outcome(f"Serial {self.serial} is already labeled {_name(state, self.label)}.")
+        before = applied[0][1]
         if state.auto_advance and state.selected == self.serial:
             _advance_after(state, self.serial, old_queue)
         what = f"Labeled Serial {self.serial} as {_name(state, self.label)}"
         if before is not None:
             what += f" (was {_name(state, before)})"
-        return Outcome(what + ".", {"changes": [[self.serial, before, self.label]]})
+        return Outcome(what + ".", {"changes": applied})
 
 
 @register
@@ -259,14 +273,46 @@ class RemoveLabel(Command):
 
     def validate(self, state):
         self.serial = check_serial(self.serial, state)
-        if self.serial not in state.labels:
+        if state.labels.status(self.serial) is None:
             raise CommandError(f"Serial {self.serial} has no label to remove.")
 
     def apply(self, state):
-        before = state.labels.get(self.serial)
-        write_labels(state, [[self.serial, before, None]])
-        return Outcome(f"Removed the label {_name(state, before)} of Serial {self.serial}.",
-                       {"changes": [[self.serial, before, None]]})
+        applied = write_labels(state, [[self.serial, state.labels.status(self.serial), None]])
+        if not applied:
+            return Outcome(f"Serial {self.serial} has no label any more (removed elsewhere).")
+        before = applied[0][1]
+        what = (f"Serial {self.serial} is no longer set aside" if before == SKIP
+                else f"Removed the label {_name(state, before)} of Serial {self.serial}")
+        return Outcome(what + ".", {"changes": applied})
+
+
+@register
+@dataclass
+class Skip(Command):
+    """Set an image aside: not a class, out of the queue, undone like a label."""
+
+    name: ClassVar[str] = "skip"
+    serial: Any = None
+
+    def validate(self, state):
+        self.serial = check_serial(self.serial, state)
+
+    def apply(self, state):
+        before = state.labels.status(self.serial)
+        if before == SKIP:
+            return Outcome(f"Serial {self.serial} is already set aside.")
+        old_queue = [int(s) for s in state.queue()]
+        applied = write_labels(state, [[self.serial, before, SKIP]])
+        if not applied:
+            return Outcome(f"Serial {self.serial} is already set aside.")
+        before = applied[0][1]
+        if state.selected == self.serial:  # skipping means moving on, whatever auto-advance says
+            _advance_after(state, self.serial, old_queue)
+        what = f"Set Serial {self.serial} aside"
+        if before is not None:
+            what += f" (its label {_name(state, before)} is removed)"
+        return Outcome(what + ": it leaves the queue; Ctrl+Z brings it back.",
+                       {"changes": applied})
 
 
 @register
@@ -287,14 +333,15 @@ class LabelBatch(Command):
         self.serials = sorted({check_serial(s, state) for s in self.serials})
 
     def apply(self, state):
-        changes = [[s, state.labels.get(s), self.label] for s in self.serials
-                   if state.labels.get(s) != self.label]
+        changes = [[s, state.labels.status(s), self.label] for s in self.serials
+                   if state.labels.status(s) != self.label]
         state.batch = ()
         state.bump("batch")
+        if changes:
+            changes = write_labels(state, changes)
         if not changes:
             return Outcome(f"All {len(self.serials)} selected images are already labeled "
                            f"{_name(state, self.label)}.")
-        write_labels(state, changes)
         return Outcome(f"Labeled {plural(len(changes), 'image')} as {_name(state, self.label)}.",
                        {"changes": changes})
 
@@ -314,10 +361,58 @@ class ClearBatch(Command):
         return Outcome()
 
 
-def _undo_effect(state: AppState, effect: dict, direction: str) -> list[list]:
+def _replay(state: AppState, direction: str) -> Outcome:
+    """Undo or redo the newest entry of this tab's stack, only where nobody changed it since.
+
+    A Serial whose label is no longer what the step left (another tab, page or the CLI has
+    changed it) is left as it is and named in one sentence; the rest is replayed.
+    """
+    src, dst = ((state.undo_stack, state.redo_stack) if direction == "undo"
+                else (state.redo_stack, state.undo_stack))
+    entry = src[-1]
+    recorded = entry["effect"]["changes"]
     if direction == "undo":
-        return [[s, after, before] for s, before, after in effect["changes"]]
-    return [list(c) for c in effect["changes"]]
+        wanted = {s: before for s, before, _ in recorded}
+        expect = {s: after for s, _, after in recorded}
+    else:
+        wanted = {s: after for s, _, after in recorded}
+        expect = {s: before for s, before, _ in recorded}
+    res = change_labels(state, wanted, expect)
+    src.pop()
+    what = entry.get("message") or entry["cmd"]
+    verb = "Undid" if direction == "undo" else "Redid"
+    log: dict = {}
+    if res.conflicts:
+        if not res.applied:
+            log["dropped"] = True
+        else:
+            done = {s for s, _, _ in res.applied}
+            # what the other direction will replay: only the changes made now
+            kept = [c for c in recorded if c[0] in done]
+            dst.append({**entry, "effect": {"changes": kept}})
+            log["partial"] = kept
+        if len(res.conflicts) == 1:
+            s, now, _ = res.conflicts[0]
+            note = (f"Serial {s} was changed elsewhere since (it is {_name(state, now)} now), so "
+                    "it was left as it is")
+        else:
+            note = (f"{plural(len(res.conflicts), 'image')} changed elsewhere since were left as "
+                    "they are")
+        what = _lower(what).rstrip(".")
+        text = (f"Could not {direction} '{what}': {note}." if not res.applied
+                else f"{verb} '{what}' in part: {note}.")
+    else:
+        dst.append(entry)
+        text = f"{verb}: {what}"
+    changed = res.applied or [[s, None, None] for s, _, _ in res.conflicts]
+    if len(changed) == 1:
+        state.selected = changed[0][0]
+        state.bump("selection")
+    return Outcome(text, log=log or None, warning=bool(res.conflicts))
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
 @register
@@ -330,14 +425,7 @@ class Undo(Command):
             raise CommandError("there is nothing to undo.")
 
     def apply(self, state):
-        entry = state.undo_stack[-1]
-        changes = _undo_effect(state, entry["effect"], "undo")
-        write_labels(state, changes)
-        state.redo_stack.append(state.undo_stack.pop())
-        if len(changes) == 1:
-            state.selected = changes[0][0]
-            state.bump("selection")
-        return Outcome(f"Undid: {entry.get('message') or entry['cmd']}")
+        return _replay(state, "undo")
 
 
 @register
@@ -350,14 +438,7 @@ class Redo(Command):
             raise CommandError("there is nothing to redo.")
 
     def apply(self, state):
-        entry = state.redo_stack[-1]
-        changes = _undo_effect(state, entry["effect"], "redo")
-        write_labels(state, changes)
-        state.undo_stack.append(state.redo_stack.pop())
-        if len(changes) == 1:
-            state.selected = changes[0][0]
-            state.bump("selection")
-        return Outcome(f"Redid: {entry.get('message') or entry['cmd']}")
+        return _replay(state, "redo")
 
 
 @register
@@ -379,11 +460,11 @@ class ImportLabels(Command):
         self._merged, self.report = plan_import(state, self.text, self.filename, self.prefer)
 
     def apply(self, state):
-        current = state.labels.as_dict()
-        changes = [[s, current.get(s), l] for s, l in sorted(self._merged.items()) if current.get(s) != l]
+        changes = [[s, state.labels.status(s), l] for s, l in sorted(self._merged.items())
+                   if state.labels.status(s) != l]
         msg = f"Imported {self.filename}: {self.report.summary()}."
         if changes:
-            write_labels(state, changes)
+            changes = write_labels(state, changes)
         return Outcome(msg, {"changes": changes} if changes else None)
 
     def to_json(self):  # the text itself can be large; the effect in the log holds the changes

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from dash._utils import split_callback_id
@@ -66,7 +67,9 @@ class HeadlessPage:
         self.client = app.server.test_client()
         self.deps = self.client.get("/_dash-dependencies").get_json()
         self.k = len(app.ssvae.state.class_names)
-        self.stores: dict[str, object] = {"versions": None, "shown-serial": None}
+        # each page is one browser tab with its own session (selection, undo, redo)
+        self.stores: dict[str, object] = {"versions": None, "shown-serial": None,
+                                          "session-id": uuid.uuid4().hex}
         for s in self.RENDER_STORES:
             self.stores[s] = None
 

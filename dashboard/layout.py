@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
+import uuid
+
 from dash import dcc, html
 
 from dashboard.commands import TRAIN_SETTINGS
@@ -20,6 +22,8 @@ TRAIN_TICK_MS = 1000  # the training panel polls the worker's progress this ofte
 def stores() -> list:
     """Client-side stores: event pipes from the keyboard script and what each part last drew."""
     return [
+        # this tab's own session (selection, undo, redo): one id per tab, kept over reloads
+        dcc.Store(id="session-id", storage_type="session", data=uuid.uuid4().hex),
         dcc.Store(id="versions"),        # latest server version counters known to this tab
         dcc.Store(id="result"),          # outcome of the last command (message, versions)
         dcc.Store(id="key-event"),       # written by assets/keyboard.js
@@ -172,9 +176,15 @@ def selected_card(state: AppState) -> dbc.Card:
                       className="probs-graph"),
             label_buttons(state),
             html.Div([
-                dbc.Button("Remove label", id="remove-btn", size="sm", color="link",
-                           class_name="px-0 text-danger", title="Remove the label (Backspace/Delete)"),
-                html.Small(["keys ", html.Kbd(keys_summary(len(state.class_names))), " label · ", html.Kbd("⌫"), " remove · ",
+                html.Div([
+                    dbc.Button("Skip", id="skip-btn", size="sm", color="secondary", outline=True,
+                               class_name="me-2",
+                               title="Set this image aside: not a class, out of the queue (S)"),
+                    dbc.Button("Remove label", id="remove-btn", size="sm", color="link",
+                               class_name="px-0 text-danger", title="Remove the label or skip (Backspace/Delete)"),
+                ], className="d-flex align-items-center"),
+                html.Small(["keys ", html.Kbd(keys_summary(len(state.class_names))), " label · ",
+                            html.Kbd("S"), " skip · ", html.Kbd("⌫"), " remove · ",
                             html.Kbd("←"), html.Kbd("→"), " / ", html.Kbd("Space"), " move · ",
                             html.Kbd("Ctrl+Z"), " undo"], className="text-muted keys-hint"),
             ], className="d-flex justify-content-between align-items-center mt-1"),
@@ -296,7 +306,8 @@ def import_modal() -> dbc.Modal:
 def help_modal(state: AppState) -> dbc.Modal:
     rows = [(keys_summary(len(state.class_names)),
              "label the selected image with that class (each class button shows its key)"),
-            ("Backspace / Delete", "remove its label"),
+            ("S", "skip: set the image aside (not a class, out of the queue)"),
+            ("Backspace / Delete", "remove its label or its skip"),
             ("→ ↓ Space", "next image in the queue"), ("← ↑ Shift+Space", "previous image"),
             ("Ctrl+Z", "undo"), ("Ctrl+Shift+Z / Ctrl+Y", "redo")]
     return dbc.Modal([

@@ -7,6 +7,8 @@ page; a callback compares the counters it last rendered with these and sends onl
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,23 @@ COLOR_NAMES = {"label": "User label", "predicted": "Predicted class",
 STRATEGY_NAMES = STRATEGY_LABELS  # the one list of strategies lives in ssvae.ranking
 #: the parts of the page that version counters track
 PARTS = ("labels", "selection", "batch", "predictions", "color", "queue", "training")
+#: the parts that belong to one browser tab (its session), not to the whole app
+SESSION_PARTS = ("selection", "batch")
+#: the session the current thread acts for (a browser tab's id; None: the app's own)
+_SESSION: ContextVar[str | None] = ContextVar("ssvae_session", default=None)
+
+
+@dataclass
+class Session:
+    """What belongs to one browser tab: its selection, map selection, undo and redo."""
+
+    selected: int | None = None
+    batch: tuple[int, ...] = ()
+    undo_stack: list[dict] = field(default_factory=list)
+    redo_stack: list[dict] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=lambda: {p: 0 for p in SESSION_PARTS})
+    #: the app's notices (e.g. skipped command-log lines) were shown to this tab
+    told: bool = False
 
 
 class LabelDigest:
@@ -88,18 +107,18 @@ class AppState:
     labels: LabelStore
     workspace: Workspace
     predictions: Predictions | None = None
-    selected: int | None = None
-    batch: tuple[int, ...] = ()
     color_by: str = "label"
     strategy: str = DEFAULT_STRATEGY
     diverse: bool = False
     auto_advance: bool = True
     queue_size: int = 20
-    undo_stack: list[dict] = field(default_factory=list)
-    redo_stack: list[dict] = field(default_factory=list)
+    #: per browser tab (see :meth:`session`); None is the app's own (CLI, tests, old logs)
+    sessions: dict[str | None, Session] = field(default_factory=dict)
+    #: things to tell every tab once (one sentence each), e.g. unreadable command-log lines
+    notices: list[str] = field(default_factory=list)
     #: (unix time, number of labels) after every change of the labels, for the statistics
     history: list[tuple[float, int]] = field(default_factory=list)
-    versions: dict[str, int] = field(default_factory=lambda: {p: 0 for p in PARTS})
+    _versions: dict[str, int] = field(default_factory=lambda: {p: 0 for p in PARTS})
     predictions_mtime: float | None = None
     #: the training worker's handle (a TrainingService; None when the app runs without one)
     worker: Any = field(default=None, repr=False)
@@ -110,7 +129,67 @@ class AppState:
 
     def __post_init__(self) -> None:
         if self.digest is None:
-            self.digest = LabelDigest(self.labels.as_dict())
+            self.reset_digest()
+
+    def reset_digest(self) -> None:
+        """Recompute the digest from the store (after another writer's change was merged)."""
+        self.digest = LabelDigest(self.labels.statuses())
+
+    # -- sessions: each browser tab has its own selection, undo and redo --------------------
+    @contextmanager
+    def session(self, sid: str | None):
+        """Act for browser tab ``sid`` in this thread (callbacks hold the dispatcher's lock)."""
+        token = _SESSION.set(sid if isinstance(sid, str) and sid else None)
+        try:
+            yield self.current
+        finally:
+            _SESSION.reset(token)
+
+    @property
+    def session_id(self) -> str | None:
+        return _SESSION.get()
+
+    @property
+    def current(self) -> Session:
+        sid = _SESSION.get()
+        sess = self.sessions.get(sid)
+        if sess is None:
+            sess = self.sessions[sid] = Session()
+            if sid is not None:  # a new tab starts at the head of the queue
+                queue = self.queue()
+                own = self.sessions.get(None)
+                sess.selected = (int(queue[0]) if len(queue)
+                                 else own.selected if own is not None else None)
+        return sess
+
+    @property
+    def selected(self) -> int | None:
+        return self.current.selected
+
+    @selected.setter
+    def selected(self, value: int | None) -> None:
+        self.current.selected = value
+
+    @property
+    def batch(self) -> tuple[int, ...]:
+        return self.current.batch
+
+    @batch.setter
+    def batch(self, value) -> None:
+        self.current.batch = tuple(value)
+
+    @property
+    def undo_stack(self) -> list[dict]:
+        return self.current.undo_stack
+
+    @property
+    def redo_stack(self) -> list[dict]:
+        return self.current.redo_stack
+
+    @property
+    def versions(self) -> dict[str, int]:
+        """The app's counters with this tab's own parts (selection, batch) in them."""
+        return {**self._versions, **self.current.versions}
 
     # -- facts -----------------------------------------------------------------------------
     @property
@@ -140,7 +219,8 @@ class AppState:
 
     def bump(self, *parts: str) -> None:
         for p in parts:
-            self.versions[p] = self.versions.get(p, 0) + 1
+            counters = self.current.versions if p in SESSION_PARTS else self._versions
+            counters[p] = counters.get(p, 0) + 1
 
     def available_strategies(self) -> tuple[str, ...]:
         if not self.has_model:  # the map of the images: typical images of its clusters, or random
@@ -171,10 +251,11 @@ class AppState:
     # -- the uncertainty queue -------------------------------------------------------------
     def queue(self) -> np.ndarray:
         """The next Serials to label, from :func:`ssvae.ranking.rank` (cached per version)."""
-        key = (self.versions["labels"], self.versions["predictions"], self.versions["queue"])
+        key = (self._versions["labels"], self._versions["predictions"], self._versions["queue"])
         if self._queue_cache is not None and self._queue_cache[0] == key:
             return self._queue_cache[1]
-        labeled = self.labels.as_array()
+        # labeled and skipped images are never offered (the auto strategy counts both as labels)
+        labeled = self.labels.done_mask()
         strategy = self.effective_strategy()
         if strategy == "random":
             # one fixed random order (the simulation's too): labeling only removes an image
@@ -189,6 +270,9 @@ class AppState:
                        num_classes=len(self.class_names))
         self._queue_cache = (key, out)
         return out
+
+    def skipped_count(self) -> int:
+        return len(self.labels.skipped())
 
     def record_history(self, t: float | None = None) -> None:
         self.history.append((time.time() if t is None else t, len(self.labels)))

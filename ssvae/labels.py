@@ -10,20 +10,18 @@ import csv
 import hashlib
 import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from filelock import FileLock, Timeout
+
+from ssvae.atomic import atomic_write_bytes, atomic_write_text
 from ssvae.errors import LabelsError
-from ssvae.export import atomic_write_into
 
 HEADER = ("Serial", "label")
 _INT = re.compile(r"[+-]?[0-9]+")
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Atomic, and into a symlink's target keeping the file's mode (issue 11, item 4)."""
-    atomic_write_into(path, text.encode("utf-8"), make_parents=True)
 
 
 def _class_index(class_names: tuple[str, ...]) -> dict[str, int]:
@@ -96,19 +94,10 @@ def parse_labels(text: str, num_items: int, class_names: tuple[str, ...],
 
 
 def read_labels(path: Path, num_items: int, class_names: tuple[str, ...]) -> dict[int, int]:
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise LabelsError(f"{path}: file not found.") from None
-    except OSError as exc:
-        raise LabelsError(f"{path}: cannot be read ({exc.strerror}).") from None
-    if b"\x00" in raw:
-        raise LabelsError(f"{path}: is a binary file, not CSV text.")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LabelsError(f"{path}: is not UTF-8 text (byte {exc.start}).") from None
-    return parse_labels(text, num_items, class_names, where=str(path))
+    raw = _read_bytes(Path(path))
+    if raw is None:
+        raise LabelsError(f"{path}: file not found.")
+    return parse_labels(_decode(raw, path), num_items, class_names, where=str(path))
 
 
 def format_labels(labels: Mapping[int, int], class_names: tuple[str, ...]) -> str:
@@ -136,23 +125,91 @@ class MergeReport:
         return text
 
 
+#: the value of an image set aside (skipped) in a change: neither a class nor unlabeled
+SKIP = "skip"
+#: how long a writer waits for another one holding the labels' lock
+LOCK_TIMEOUT_S = 30.0
+
+
+def skipped_path_for(path: str | Path) -> Path:
+    """Where the Serials set aside beside ``labels.csv`` live: ``labels.skipped.csv``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.skipped.csv")
+
+
+def lock_path_for(path: str | Path) -> Path:
+    """The lock file every writer of ``labels.csv`` takes: ``.labels.csv.lock`` beside it."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.lock")
+
+
+def parse_skipped(text: str, num_items: int, where: str = "labels.skipped.csv") -> set[int]:
+    """Parse the skipped file (``Serial`` header, one Serial per line) into a set."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip().lstrip("\ufeff") != "Serial":
+        raise LabelsError(f"{where}: line 1 must be the header 'Serial'.")
+    out: set[int] = set()
+    for n, line in enumerate(lines[1:], 2):
+        raw = line.strip()
+        if not raw:
+            continue
+        if not _INT.fullmatch(raw) or not 0 <= int(raw) < num_items:
+            raise LabelsError(f"{where}: line {n}: '{raw[:40]}' is not a Serial of the data set "
+                              f"(0–{num_items - 1}).")
+        out.add(int(raw))
+    return out
+
+
+def format_skipped(skipped: Iterable[int]) -> str:
+    return "Serial\n" + "".join(f"{s}\n" for s in sorted(skipped))
+
+
+@dataclass
+class Update:
+    """What :meth:`LabelStore.update` did.
+
+    ``applied``: ``[serial, before, after]`` for every Serial it changed (values are class
+    indices, :data:`SKIP` or None); ``conflicts``: ``[serial, current, expected]`` for every
+    Serial left alone because it no longer held the expected value; ``external``: whether a
+    change made on disk by another writer was merged in first.
+    """
+
+    applied: list[list] = field(default_factory=list)
+    conflicts: list[list] = field(default_factory=list)
+    external: bool = False
+
+
 class LabelStore:
     """The labels of one data set, persisted to ``path`` after every change.
 
     Each mutating call returns only after the new labels.csv has been atomically swapped in,
-    so a label whose call returned survives any crash.
+    so a label whose call returned survives any crash. Any number of writers (pages, the CLI,
+    other processes) may share the file: every read-modify-write holds the lock file
+    ``.labels.csv.lock`` (:mod:`filelock`), first merges what another writer put on disk since
+    this store last looked, and then writes only its own changes on top of it.
+
+    Images set aside with :data:`SKIP` are kept in ``labels.skipped.csv`` (one ``Serial`` a
+    line) beside labels.csv, so labels.csv holds only real labels; a label and a skip of one
+    image exclude each other.
     """
 
     def __init__(self, path: str | Path, num_items: int, class_names: Iterable[str]):
         self.path = Path(path)
+        self.skipped_path = skipped_path_for(self.path)
         self.num_items = int(num_items)
         self.class_names = tuple(str(c) for c in class_names)
         if not self.class_names:
             raise LabelsError(f"{self.path}: the data set has no class names; name the classes "
                               "(for example with --classes) before labeling.")
+        self._lock = FileLock(lock_path_for(self.path), timeout=LOCK_TIMEOUT_S)
         self._labels: dict[int, int] = {}
-        if self.path.exists():
-            self._labels = read_labels(self.path, self.num_items, self.class_names)
+        self._skipped: set[int] = set()
+        # what this store last read or wrote, per file: (inode, size, mtime) and a digest
+        self._sigs: tuple = (None, None)
+        self._digests: tuple = (None, None)
+        #: how many times changes made by another writer were merged in
+        self.external_changes = 0
+        self._load()
 
     @classmethod
     def for_dataset(cls, dataset, path: str | Path | None = None) -> "LabelStore":
@@ -161,6 +218,68 @@ class LabelStore:
         if dataset.paths is not None:
             write_manifest(path.parent / "manifest.csv", dataset.paths)
         return store
+
+    # -- the files on disk -----------------------------------------------------------------
+    @staticmethod
+    def _signature(path: Path):
+        """(inode, size, mtime) of a file, or None when it does not exist."""
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise LabelsError(f"{path}: cannot be read ({exc.strerror}).") from None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _load(self, thorough: bool = False) -> bool:
+        """Read both files if they changed since this store last read or wrote them.
+
+        The cheap check compares (inode, size, mtime); ``thorough`` (every write, under the
+        lock) compares the bytes' digest too, so a change hidden by a reused inode within one
+        clock tick is still seen. Returns True when the content changed.
+        """
+        sigs = (self._signature(self.path), self._signature(self.skipped_path))
+        if sigs == self._sigs and not thorough:
+            return False
+        raw_labels = _read_bytes(self.path) if sigs[0] is not None else None
+        raw_skipped = _read_bytes(self.skipped_path) if sigs[1] is not None else None
+        digests = (_digest(raw_labels), _digest(raw_skipped))
+        if digests == self._digests:
+            self._sigs = sigs
+            return False
+        labels = ({} if raw_labels is None else
+                  parse_labels(_decode(raw_labels, self.path), self.num_items, self.class_names,
+                               where=str(self.path)))
+        skipped = (set() if raw_skipped is None else
+                   parse_skipped(_decode(raw_skipped, self.skipped_path), self.num_items,
+                                 where=str(self.skipped_path)))
+        skipped -= labels.keys()  # a label wins over a skip left by a crash between the files
+        changed = labels != self._labels or skipped != self._skipped
+        self._labels, self._skipped = labels, skipped
+        self._sigs, self._digests = sigs, digests
+        return changed
+
+    @contextmanager
+    def locked(self):
+        """Hold the writers' lock and merge in what other writers changed on disk."""
+        try:
+            with self._lock:
+                if self._load(thorough=True):
+                    self.external_changes += 1
+                yield
+        except Timeout:
+            raise LabelsError(f"{self.path}: another program has held its lock "
+                              f"({self._lock.lock_file}) for more than {LOCK_TIMEOUT_S:.0f} s; "
+                              "try again when it is done.") from None
+
+    def refresh(self) -> bool:
+        """Take in a change made on disk by another writer; True if there was one."""
+        if (self._signature(self.path), self._signature(self.skipped_path)) == self._sigs:
+            return False  # the cheap check, without the lock
+        before = self.external_changes
+        with self.locked():
+            pass
+        return self.external_changes != before
 
     # -- reading -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -172,8 +291,27 @@ class LabelStore:
     def get(self, serial: int) -> int | None:
         return self._labels.get(serial)
 
+    def status(self, serial: int) -> int | str | None:
+        """The class index of ``serial``, :data:`SKIP` if it is set aside, or None."""
+        if serial in self._skipped:
+            return SKIP
+        return self._labels.get(serial)
+
     def as_dict(self) -> dict[int, int]:
         return dict(self._labels)
+
+    def skipped(self) -> list[int]:
+        """The Serials set aside (not a class), sorted."""
+        return sorted(self._skipped)
+
+    def is_skipped(self, serial: int) -> bool:
+        return serial in self._skipped
+
+    def statuses(self) -> dict[int, int | str]:
+        """Every image with a label or a skip: ``{serial: class index or SKIP}``."""
+        out: dict[int, int | str] = dict(self._labels)
+        out.update((s, SKIP) for s in self._skipped)
+        return out
 
     def as_array(self):
         """Labels as an int64 array of length ``num_items``; -1 marks unlabeled images."""
@@ -185,6 +323,13 @@ class LabelStore:
             vals = np.fromiter(self._labels.values(), dtype=np.int64, count=len(self._labels))
             arr[keys] = vals
         return arr
+
+    def done_mask(self):
+        """A boolean mask of the images not to offer again: labeled or skipped."""
+        mask = self.as_array() >= 0
+        if self._skipped:
+            mask[sorted(self._skipped)] = True
+        return mask
 
     def counts(self) -> list[int]:
         out = [0] * len(self.class_names)
@@ -203,10 +348,58 @@ class LabelStore:
             raise LabelsError(f"Serial {serial!r} is not an integer.")
         if not 0 <= serial < self.num_items:
             raise LabelsError(f"Serial {serial} is outside the data set (0–{self.num_items - 1}).")
-        if label is not None:
+        if label is not None and label != SKIP:
             if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(self.class_names):
                 raise LabelsError(f"label {label!r} is not a class index (0–{len(self.class_names) - 1}).")
         return serial, label
+
+    def update(self, changes: Mapping[int, int | str | None],
+               expect: Mapping[int, int | str | None] | None = None) -> Update:
+        """Set each Serial of ``changes`` to its value (class index, :data:`SKIP`, or None to
+        clear it), in one locked read-modify-write of the files.
+
+        With ``expect``, a Serial whose current value (after merging other writers' changes)
+        differs from ``expect[serial]`` is left alone and reported as a conflict: undo uses it
+        so that it never reverts a label someone else has set since.
+        """
+        for s, v in changes.items():
+            self.check(s, v)
+        before_external = self.external_changes
+        with self.locked():
+            result = Update(external=False)
+            labels, skipped = dict(self._labels), set(self._skipped)
+            for s, after in changes.items():
+                before = self.status(s)
+                if expect is not None and s in expect and before != expect[s]:
+                    result.conflicts.append([s, before, expect[s]])
+                    continue
+                if before == after:
+                    continue
+                labels.pop(s, None)
+                skipped.discard(s)
+                if after == SKIP:
+                    skipped.add(s)
+                elif after is not None:
+                    labels[s] = after
+                result.applied.append([s, before, after])
+            if result.applied:
+                self._write(labels, skipped)
+        result.external = self.external_changes != before_external
+        return result
+
+    def _write(self, labels: dict[int, int], skipped: set[int]) -> None:
+        sigs, digests = list(self._sigs), list(self._digests)
+        if labels != self._labels or sigs[0] is None:
+            data = format_labels(labels, self.class_names).encode("utf-8")
+            atomic_write_bytes(self.path, data)
+            self._labels = labels
+            sigs[0], digests[0] = self._signature(self.path), _digest(data)
+        if skipped != self._skipped:
+            data = format_skipped(skipped).encode("utf-8")
+            atomic_write_bytes(self.skipped_path, data)
+            self._skipped = skipped
+            sigs[1], digests[1] = self._signature(self.skipped_path), _digest(data)
+        self._sigs, self._digests = tuple(sigs), tuple(digests)
 
     def set(self, serial: int, label: int) -> None:
         self.set_many({serial: label})
@@ -214,9 +407,9 @@ class LabelStore:
     def set_many(self, labels: Mapping[int, int]) -> None:
         for s, l in labels.items():
             self.check(s, l)
-        new = dict(self._labels)
-        new.update(labels)
-        self._commit(new)
+            if l == SKIP:
+                raise LabelsError(f"label {l!r} is not a class index (0–{len(self.class_names) - 1}).")
+        self.update(labels)
 
     def remove(self, serial: int) -> None:
         self.remove_many([serial])
@@ -225,20 +418,21 @@ class LabelStore:
         serials = list(serials)
         for s in serials:
             self.check(s)
-        new = {s: l for s, l in self._labels.items() if s not in set(serials)}
-        self._commit(new)
+        with self.locked():
+            self.update({s: None for s in serials if s in self._labels})
 
     def replace_all(self, labels: Mapping[int, int]) -> None:
+        """Make the labels exactly ``labels`` (skips of images not in it stay)."""
         for s, l in labels.items():
             self.check(s, l)
-        self._commit(dict(labels))
-
-    def _commit(self, new: dict[int, int]) -> None:
-        atomic_write_text(self.path, format_labels(new, self.class_names))
-        self._labels = new
+        with self.locked():
+            changes: dict = {s: None for s in self._labels if s not in labels}
+            changes.update(labels)
+            self.update(changes)
 
     def save(self) -> None:
-        self._commit(dict(self._labels))
+        with self.locked():
+            self._write(dict(self._labels), set(self._skipped))
 
     # -- import / export -------------------------------------------------------------------
     def plan_merge(self, path: str | Path, prefer: str = "ours") -> tuple[dict[int, int], MergeReport]:
@@ -262,9 +456,12 @@ class LabelStore:
         return merged, report
 
     def merge_file(self, path: str | Path, prefer: str = "ours") -> MergeReport:
-        merged, report = self.plan_merge(path, prefer)
-        if merged != self._labels:
-            self._commit(merged)
+        """Merge another labels.csv in, against the labels on disk at the moment of writing."""
+        with self.locked():
+            merged, report = self.plan_merge(path, prefer)
+            changes = {s: l for s, l in merged.items() if self._labels.get(s) != l}
+            if changes:
+                self.update(changes)
         return report
 
     def export(self, path: str | Path) -> Path:
@@ -274,6 +471,28 @@ class LabelStore:
 
     def to_csv(self) -> str:
         return format_labels(self._labels, self.class_names)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise LabelsError(f"{path}: cannot be read ({exc.strerror}).") from None
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    if b"\x00" in raw:
+        raise LabelsError(f"{path}: is a binary file, not CSV text.")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LabelsError(f"{path}: is not UTF-8 text (byte {exc.start}).") from None
+
+
+def _digest(raw: bytes | None) -> bytes | None:
+    return None if raw is None else hashlib.blake2b(raw, digest_size=16).digest()
 
 
 def labels_fingerprint(labels: Mapping[int, int]) -> str:

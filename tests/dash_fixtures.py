@@ -48,3 +48,10 @@ def map_only_predictions(ds: Dataset, seed: int = 1) -> Predictions:
     p = synthetic_predictions(ds, seed)
     return Predictions.map_only(p.map2d, meta={"embedding": "synthetic"}, embedding=p.latent)
 
+
+
+def tab_session(app):
+    """The session (selection, map selection, undo) of the newest browser tab on ``app``;
+    the app's own one while no tab has called back yet."""
+    sessions = [s for sid, s in app.ssvae.state.sessions.items() if sid is not None]
+    return sessions[-1] if sessions else app.ssvae.state.current

@@ -9,7 +9,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
+from dash_fixtures import synthetic_dataset, synthetic_predictions, tab_session, wait_until
 from dashboard.app import create_app
 from dashboard.figures import map_grid
 
@@ -77,7 +77,7 @@ def test_click_point_selects_it(dash_duo, tmp_path):
     px, py = point_position(dash_duo.driver, gx, gy)
     ActionChains(dash_duo.driver).move_to_location(int(px), int(py)).pause(0.3).click().perform()
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {LONELY}", timeout=10)
-    assert app.ssvae.state.selected == LONELY
+    assert tab_session(app).selected == LONELY
     # the ring moved onto the point
     ring = dash_duo.driver.execute_script(
         "const gd=document.querySelector('#map .js-plotly-plot'); return [gd.data[2].x[0], gd.data[2].y[0]];")
@@ -90,15 +90,15 @@ def test_digit_labels_stats_update_and_undo_removes_it(dash_duo, tmp_path):
     app = make_app(tmp_path)
     dash_duo.start_server(app)
     wait_for_map(dash_duo)
-    shown = app.ssvae.state.selected
+    shown = tab_session(app).selected
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {shown}", timeout=10)
     press(dash_duo, "3")
     wait_until(lambda: f"{shown},3" in rows(app), what="the label in labels.csv")
     dash_duo.wait_for_contains_text("#stats-summary", f"1 of {N}", timeout=10)
     dash_duo.wait_for_contains_text("#message", f"Labeled Serial {shown} as 3", timeout=10)
     # auto-advance moved on; the queue no longer offers the labeled image
-    dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {app.ssvae.state.selected}", timeout=10)
-    assert app.ssvae.state.selected != shown
+    dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {tab_session(app).selected}", timeout=10)
+    assert tab_session(app).selected != shown
     assert not dash_duo.driver.find_elements("css selector", f'#queue [data-serial="{shown}"]')
     press(dash_duo, "z", Keys.CONTROL)
     wait_until(lambda: f"{shown},3" not in rows(app), what="the undo")
@@ -125,7 +125,7 @@ def test_box_selection_is_labeled_in_one_go(dash_duo, tmp_path):
     (ActionChains(driver).move_to_location(int(ax), int(ay)).click_and_hold().pause(0.2)
      .move_to_location(int((ax + bx) / 2), int((ay + by) / 2)).pause(0.2)
      .move_to_location(int(bx), int(by)).pause(0.2).release().perform())
-    batch = wait_until(lambda: set(app.ssvae.state.batch), what="the box selection")
+    batch = wait_until(lambda: set(tab_session(app).batch), what="the box selection")
     assert within(-400) <= batch <= within(400) and len(batch) >= 3  # a pixel or two at the edges
     dash_duo.wait_for_contains_text("#batch-count", f"{len(batch)} selected", timeout=10)
     driver.find_element("css selector", "#batch-bar .label-btn.cls-4").click()
@@ -165,18 +165,18 @@ def test_reload_keeps_state_and_undo(dash_duo, tmp_path):
     app = make_app(tmp_path)
     dash_duo.start_server(app)
     wait_for_map(dash_duo)
-    first = app.ssvae.state.selected
+    first = tab_session(app).selected
     press(dash_duo, "2")
     wait_until(lambda: f"{first},2" in rows(app), what="the first label")
     # labels.csv is written a moment before auto-advance moves the selection: wait for both
-    second = wait_until(lambda: app.ssvae.state.selected if app.ssvae.state.selected != first else None,
+    second = wait_until(lambda: tab_session(app).selected if tab_session(app).selected != first else None,
                         what="auto-advance")
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {second}", timeout=10)
     press(dash_duo, "5")
     wait_until(lambda: f"{second},5" in rows(app), what="the second label")
     dash_duo.find_element("#color-by label[for$='predicted'], #color-by .form-check:nth-child(2) label").click()
     wait_until(lambda: app.ssvae.state.color_by == "predicted", what="colour by prediction")
-    selected = app.ssvae.state.selected
+    selected = tab_session(app).selected
     dash_duo.driver.refresh()
     wait_for_map(dash_duo)
     dash_duo.wait_for_contains_text("#stats-summary", f"2 of {N}", timeout=10)

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
+from dash_fixtures import synthetic_dataset, synthetic_predictions, tab_session, wait_until
 from dashboard.app import create_app
 from test_dash_browser import N, rows
 
@@ -79,7 +79,7 @@ def test_lasso_a_cluster_and_label_it(dash_duo, tmp_path):
 
     def within(r):
         return set(np.flatnonzero(np.hypot(*(grid - center).T) < r).tolist())
-    batch = wait_until(lambda: set(state.batch), what="the lasso selection")
+    batch = wait_until(lambda: set(tab_session(app).batch), what="the lasso selection")
     # the 16-gon lies between 0.98 r and r; a pixel or two of rounding at the edge
     assert within(0.97 * radius - 400) <= batch <= within(radius + 400) and len(batch) >= 10
     dash_duo.wait_for_contains_text("#batch-count", f"{len(batch)} selected", timeout=10)

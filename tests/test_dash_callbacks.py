@@ -255,7 +255,8 @@ def test_forged_label_button_index_is_refused(app, page, index):
     dep = page.find('{"index":["ALL"],"type":"label-btn"}.n_clicks')
     body = {"output": dep["output"], "outputs": {"id": "result", "property": "data"},
             "inputs": [[{"id": concrete, "property": "n_clicks", "value": 1}]],
-            "state": [{"id": "shown-serial", "property": "data", "value": 3}],
+            "state": [{"id": "shown-serial", "property": "data", "value": 3},
+                      {"id": "session-id", "property": "data", "value": "tab"}],
             "changedPropIds": [trigger]}
     call = page.post(dep, trigger, {}, raw_body=body)
     assert call.status == 200

@@ -132,15 +132,23 @@ def test_undo_redo_survive_a_restart(ds, ws, tmp_path):
     assert len(state2.history) >= 2
 
 
-def test_labels_changed_outside_drop_the_undo_history(ds, ws, tmp_path):
+def test_labels_changed_outside_keep_the_undo_history_and_guard_it(ds, ws, tmp_path):
     state, disp = opened(ds, ws, tmp_path)
     disp.dispatch(Label(1, 1))
-    (tmp_path / "labels.csv").write_text("Serial,label\n1,1\n5,5\n")  # edited by hand
+    disp.dispatch(Label(2, 2))
+    (tmp_path / "labels.csv").write_text("Serial,label\n1,1\n2,7\n5,5\n")  # edited by hand
     state2, disp2 = opened(ds, ws, tmp_path)
-    assert state2.labels.as_dict() == {1: 1, 5: 5}
+    assert state2.labels.as_dict() == {1: 1, 2: 7, 5: 5}
+    assert len(state2.undo_stack) == 2  # the history is kept, not dropped
+    res = disp2.dispatch(Undo())  # Serial 2 is no longer what the step wrote: left alone
+    assert res.ok and "Serial 2 was changed elsewhere" in res.message and res.message.count(".") == 1
+    assert state2.labels.as_dict() == {1: 1, 2: 7, 5: 5}
+    assert disp2.dispatch(Undo()).ok  # Serial 1 is still as it was labeled: reverted
+    assert state2.labels.as_dict() == {2: 7, 5: 5}
     assert not disp2.dispatch(Undo()).ok
-    state3, _ = opened(ds, ws, tmp_path)  # and it stays dropped on the next start
-    assert state3.undo_stack == []
+    state3, disp3 = opened(ds, ws, tmp_path)  # the same after a restart
+    assert state3.undo_stack == [] and len(state3.redo_stack) == 1
+    assert disp3.dispatch(Redo()).ok and state3.labels.as_dict() == {1: 1, 2: 7, 5: 5}
 
 
 def test_torn_last_log_line_is_skipped(ds, ws, tmp_path):
@@ -279,10 +287,10 @@ def test_failed_write_changes_nothing(ds, ws, tmp_path, monkeypatch):
     disp.dispatch(Label(1, 1))
     versions = dict(state.versions)
 
-    def full_disk(path, text):
+    def full_disk(path, data):
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr(ssvae.labels, "atomic_write_text", full_disk)
+    monkeypatch.setattr(ssvae.labels, "atomic_write_bytes", full_disk)
     res = disp.dispatch(Label(2, 2))
     assert not res.ok and "No space left" in res.message
     assert state.labels.as_dict() == {1: 1} and state.versions == versions

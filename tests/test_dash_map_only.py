@@ -90,7 +90,7 @@ def test_map_only_snapshot_lets_the_user_lasso_label(tmp_path, ds):
     app, page, _ = open_page(tmp_path, ds, map_only_predictions(ds))
     points = [{"curveNumber": 0, "pointIndex": i} for i in (3, 4, 9)]
     assert page.trigger("map.selectedData", {"points": points}).result["ok"]
-    assert app.ssvae.state.batch == (3, 4, 9)
+    assert app.ssvae.state.sessions[page.stores["session-id"]].batch == (3, 4, 9)  # this tab's
     trigger = '{"index":2,"type":"batch-label"}.n_clicks'
     dep = page.find('{"index":["ALL"],"type":"batch-label"}.n_clicks')
     assert page.post(dep, trigger, {trigger: 1}).value("result", "data")["ok"]

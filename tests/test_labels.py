@@ -152,7 +152,7 @@ def test_writes_leave_no_temporary_files(tmp_path):
     store = LabelStore(tmp_path / "l.csv", 1000, DIGITS)
     for i in range(50):
         store.set(i, i % 10)
-    assert sorted(os.listdir(tmp_path)) == ["l.csv"]
+    assert sorted(os.listdir(tmp_path)) == [".l.csv.lock", "l.csv"]  # the writers' lock stays
     assert len(read_labels(tmp_path / "l.csv", 1000, DIGITS)) == 50
 
 

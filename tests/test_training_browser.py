@@ -12,7 +12,7 @@ from dashboard.app import create_app
 from dashboard.worker.service import TrainingService
 from model_fixtures import tiny_npz
 from ssvae.workspace import dataset_from_config
-from dash_fixtures import wait_until
+from dash_fixtures import tab_session, wait_until
 from test_dash_browser import press, rows
 
 pytestmark = pytest.mark.browser
@@ -78,7 +78,7 @@ def test_train_watch_progress_label_meanwhile_stop_and_map_refreshes(dash_duo, t
 
         # labeling goes on while the run trains
         js(dash_duo, "document.activeElement.blur();")  # keys go to the page, not the form
-        shown = app.ssvae.state.selected
+        shown = tab_session(app).selected
         press(dash_duo, "2")
         wait_until(lambda: f"{shown},c" in rows(app), what="a label during training")  # class 2 is 'c'
 

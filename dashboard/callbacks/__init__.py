@@ -8,14 +8,20 @@ store) and send only what changed.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from dash import State
 from dash.exceptions import PreventUpdate
 
 from dashboard.commands import Command, LoadPredictions
 from dashboard.dispatcher import Dispatcher, Result
 from dashboard.images import ImageCache
 from dashboard.state import AppState
+
+#: the browser tab's session id (layout's "session-id" store): give it to every callback that
+#: reads or changes what belongs to one tab (selection, map selection, undo and redo)
+SESSION = State("session-id", "data")
 
 FEATURES = ("sync", "map", "queue", "selected", "labeling", "stats", "io", "training")
 
@@ -32,11 +38,18 @@ class Context:
     def lock(self):
         return self.dispatcher.lock
 
-    def run(self, cmd: Command) -> dict:
-        return capped(self.dispatcher.dispatch(cmd).to_json())
+    def run(self, cmd: Command, session: str | None = None) -> dict:
+        """Dispatch ``cmd`` for browser tab ``session`` and return the result for the page."""
+        return capped(self.dispatcher.dispatch(cmd, _sid(session)).to_json())
 
-    def reject(self, message: str, command: str = "") -> dict:
-        return capped(Result(False, message, self.dispatcher.versions(), command).to_json())
+    def reject(self, message: str, command: str = "", session: str | None = None) -> dict:
+        return capped(Result(False, message, self.dispatcher.versions(_sid(session)), command).to_json())
+
+    @contextmanager
+    def session(self, sid):
+        """Hold the dispatcher's lock and read the state as browser tab ``sid`` sees it."""
+        with self.lock, self.state.session(_sid(sid)):
+            yield self.state
 
     def refresh_predictions(self) -> dict | None:
         """Load the worker's predictions snapshot if it changed on disk since the last load.
@@ -78,6 +91,11 @@ def capped(result: dict) -> dict:
     if isinstance(message, str) and len(message) > MAX_MESSAGE:
         result["message"] = message[: MAX_MESSAGE - 1] + "…"
     return result
+
+
+def _sid(value) -> str | None:
+    """A session id from the browser: a short string, anything else is the app's own."""
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
 
 
 def changed_parts(state: AppState, seen: dict | None, parts: tuple[str, ...]) -> set[str] | None:

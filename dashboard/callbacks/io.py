@@ -116,8 +116,8 @@ def register(app, ctx) -> None:
                   Output("result", "data", allow_duplicate=True),
                   Input("import-ours", "n_clicks"), Input("import-theirs", "n_clicks"),
                   Input("import-cancel", "n_clicks"), State("import-pending", "data"),
-                  prevent_initial_call=True)
-    def on_import(_o, _t, _c, pending):
+                  State("session-id", "data"), prevent_initial_call=True)
+    def on_import(_o, _t, _c, pending, sid):
         which = dash_ctx.triggered_id
         if which == "import-cancel":
             return False, None, no_update
@@ -125,4 +125,4 @@ def register(app, ctx) -> None:
             return False, None, ctx.reject("There is no uploaded file to import; choose one first.",
                                            "import_labels")
         prefer = "theirs" if which == "import-theirs" else "ours"
-        return False, None, ctx.run(ImportLabels(pending.get("text"), pending.get("filename"), prefer))
+        return False, None, ctx.run(ImportLabels(pending.get("text"), pending.get("filename"), prefer), sid)

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, Patch, State, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.callbacks import need
+from dashboard.callbacks import SESSION, need
 from dashboard.commands import CommandError, check_serial, Select, SelectBatch, SetColorBy
 from dashboard.figures import (empty_figure, main_marker, map_figure, overlay_trace,
                                palette, selected_trace)
@@ -72,9 +72,9 @@ def register(app, ctx) -> None:
                   Output("color-by-wrap", "className"), Output("color-by", "options"),
                   Output("color-by", "value"),
                   Output("map-notice", "children"), Output("map-notice", "className"),
-                  Input("versions", "data"), State("seen-map", "data"))
-    def render_map(_versions, seen):
-        with ctx.lock:
+                  Input("versions", "data"), State("seen-map", "data"), SESSION)
+    def render_map(_versions, seen, sid):
+        with ctx.session(sid):
             moved = need(state, seen, PARTS)
             seen_now = {p: state.versions[p] for p in PARTS}
             if state.predictions is None:
@@ -110,30 +110,31 @@ def register(app, ctx) -> None:
                     no_update, no_update, no_update)
 
     @app.callback(Output("result", "data", allow_duplicate=True),
-                  Input("map", "clickData"), prevent_initial_call=True)
-    def on_click(click):
+                  Input("map", "clickData"), SESSION, prevent_initial_call=True)
+    def on_click(click, sid):
         try:
             serial = _serial_of(_first_point(click))
         except CommandError as exc:
-            return ctx.reject(str(exc), "select")
-        return ctx.run(Select(serial))
+            return ctx.reject(str(exc), "select", sid)
+        return ctx.run(Select(serial), sid)
 
     @app.callback(Output("result", "data", allow_duplicate=True),
-                  Input("map", "selectedData"), prevent_initial_call=True)
-    def on_select(selected):
+                  Input("map", "selectedData"), SESSION, prevent_initial_call=True)
+    def on_select(selected, sid):
         if selected is None:
-            if not state.batch:
-                raise PreventUpdate
-            return ctx.run(SelectBatch([]))
+            with ctx.session(sid):
+                if not state.batch:
+                    raise PreventUpdate
+            return ctx.run(SelectBatch([]), sid)
         points = selected.get("points") if isinstance(selected, dict) else None
         if not isinstance(points, list):
-            return ctx.reject("a map selection must hold a list of points.", "select_batch")
+            return ctx.reject("a map selection must hold a list of points.", "select_batch", sid)
         try:
             # the labeled overlay repeats points of the all-images trace: count those once
             serials = [_serial_of(p) for p in points if isinstance(p, dict) and p.get("curveNumber") == 0]
         except CommandError as exc:
-            return ctx.reject(str(exc), "select_batch")
-        return ctx.run(SelectBatch(serials))
+            return ctx.reject(str(exc), "select_batch", sid)
+        return ctx.run(SelectBatch(serials), sid)
 
     @app.callback(Output("result", "data", allow_duplicate=True),
                   Input("color-by", "value"), prevent_initial_call=True)

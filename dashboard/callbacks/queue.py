@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import Input, Output, State, html
 
-from dashboard.callbacks import need
+from dashboard.callbacks import SESSION, need
 from dashboard.commands import Select, SetAutoAdvance, SetStrategy
 from dashboard.state import STRATEGY_NAMES
 from ssvae.ranking import REPRESENTATION_STRATEGIES, strategy_reason
@@ -60,9 +60,9 @@ def register(app, ctx) -> None:
                   Output("queue-caption", "children"), Output("strategy", "options"),
                   Output("strategy", "disabled"), Output("diverse", "disabled"),
                   Output("queue-reason", "children"),
-                  Input("versions", "data"), State("seen-queue", "data"))
-    def render_queue(_versions, seen):
-        with ctx.lock:
+                  Input("versions", "data"), State("seen-queue", "data"), SESSION)
+    def render_queue(_versions, seen, sid):
+        with ctx.session(sid):
             need(state, seen, PARTS)
             available = state.available_strategies()
             options = [{"label": STRATEGY_NAMES[s], "value": s, "disabled": s not in available}
@@ -82,11 +82,12 @@ def register(app, ctx) -> None:
         return ctx.run(SetAutoAdvance(on))
 
     @app.callback(Output("result", "data", allow_duplicate=True),
-                  Input("ui-event", "data"), prevent_initial_call=True)
-    def on_ui_event(event):
+                  Input("ui-event", "data"), SESSION, prevent_initial_call=True)
+    def on_ui_event(event, sid):
         """Clicks on queue thumbnails, sent by assets/keyboard.js."""
         if not isinstance(event, dict):
-            return ctx.reject("a page event must be an object with a type.")
+            return ctx.reject("a page event must be an object with a type.", session=sid)
         if event.get("type") != "select":
-            return ctx.reject(f"page event {event.get('type')!r} is not known; the only one is 'select'.")
-        return ctx.run(Select(event.get("serial")))
+            return ctx.reject(f"page event {event.get('type')!r} is not known; the only one is 'select'.",
+                              session=sid)
+        return ctx.run(Select(event.get("serial")), sid)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import ALL, Input, Output, State, html
 
-from dashboard.callbacks import need
+from dashboard.callbacks import SESSION, need
 from dashboard.figures import probability_figure
 
 PARTS = ("selection", "labels", "predictions")
@@ -20,9 +20,9 @@ def register(app, ctx) -> None:
                   Output("sel-probs", "figure"), Output("shown-serial", "data"),
                   Output({"type": "label-btn", "index": ALL}, "outline"),
                   Output("seen-selected", "data"),
-                  Input("versions", "data"), State("seen-selected", "data"))
-    def render_selected(_versions, seen):
-        with ctx.lock:
+                  Input("versions", "data"), State("seen-selected", "data"), SESSION)
+    def render_selected(_versions, seen, sid):
+        with ctx.session(sid):
             need(state, seen, PARTS)
             s = state.selected
             k = len(state.class_names)
@@ -34,7 +34,9 @@ def register(app, ctx) -> None:
                         probability_figure(state, None), None, [True] * k, seen_now)
             label = state.labels.get(s)
             label_view = (html.Span(state.class_names[label], className=f"label-chip cls-{label % 10}")
-                          if label is not None else html.Span("unlabeled", className="text-muted"))
+                          if label is not None else
+                          html.Span("skipped", className="text-muted fst-italic skipped-chip")
+                          if state.labels.is_skipped(s) else html.Span("unlabeled", className="text-muted"))
             recon = ctx.recon_image(s)
             p = state.predictions
             pred = ("no model yet" if not state.has_model

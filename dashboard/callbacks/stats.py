@@ -19,7 +19,9 @@ def register(app, ctx) -> None:
             need(state, seen, ("labels",))
             n, total = len(state.labels), state.size
             pct = 100.0 * n / total if total else 0.0
-            return (f"{n:,} of {total:,} labeled ({pct:.2f}%)", pct,
+            skipped = state.skipped_count()
+            return (f"{n:,} of {total:,} labeled ({pct:.2f}%)"
+                    + (f" · {skipped:,} skipped" if skipped else ""), pct,
                     f"{n:,} / {total:,} labeled",
                     class_counts_figure(state), history_figure(state),
                     {"labels": state.versions["labels"]})

@@ -27,7 +27,7 @@ def register(sub) -> None:
                           "(default: from the file name's extension, else csv)")
     stats = lsub.add_parser("stats", help="labels per class")
     stats.add_argument("--json", action="store_true",
-                       help="print one JSON object (keys: labels_file, dataset, images, labeled, "
+                       help="print one JSON object (keys: labels_file, dataset, images, labeled, skipped, "
                             "classes: [{name, labeled}])")
     for q in (imp, exp, stats):
         add_config_arg(q)
@@ -89,12 +89,14 @@ def run_stats(args) -> int:
     counts = store.counts()
     if args.json:
         print(json.dumps({"labels_file": str(store.path), "dataset": ds.name, "images": ds.size,
-                          "labeled": len(store),
+                          "labeled": len(store), "skipped": len(store.skipped()),
                           "classes": [{"name": n, "labeled": c} for n, c in zip(ds.class_names, counts)]},
                          ensure_ascii=False))
         return 0
     width = max([5, *(len(n) for n in ds.class_names)])
-    print(f"{store.path}: {len(store)} of {ds.size} images labeled")
+    skipped = len(store.skipped())
+    print(f"{store.path}: {len(store)} of {ds.size} images labeled"
+          + (f", {skipped} skipped (set aside, in {store.skipped_path.name})" if skipped else ""))
     top = max(counts) or 1
     for name, n in zip(ds.class_names, counts):
         print(f"{name:<{width}}  {n:>6}  {'█' * round(30 * n / top)}")

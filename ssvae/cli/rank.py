@@ -53,7 +53,7 @@ def run_rank(args) -> int:
         raise CheckpointError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
                               f"{preds.probs.shape[1]} classes, but '{ds.name}' has {ds.size} and "
                               f"{ds.num_classes}; train again on this data set.")
-    chosen = rank(preds.scores, strategy, k, store.as_array(), diverse=diverse, latent=preds.latent,
+    chosen = rank(preds.scores, strategy, k, store.done_mask(), diverse=diverse, latent=preds.latent,
                   features=getattr(preds, "embedding", None), num_classes=ds.num_classes,
                   seed=cfg.train.seed)
     score = preds.scores.get(strategy)
