@@ -19,7 +19,8 @@ def register(sub) -> None:
                    help="query strategy (default: query.strategy of the config)")
     p.add_argument("-k", type=int, default=None, metavar="K", help="how many (default: query.k)")
     p.add_argument("--diverse", action="store_true", default=None,
-                   help="spread the batch over the latent space (greedy k-centre)")
+                   help="spread the batch over the data: weighted k-means over the 10·k most "
+                        "uncertain images, one per cluster")
     p.add_argument("--run", default=None, metavar="DIR",
                    help="run folder whose predictions to use (default: the data set's current model)")
     p.add_argument("--json", action="store_true",
