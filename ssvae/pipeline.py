@@ -9,7 +9,9 @@ refuse the same broken states:
   the run, nothing is written — and :class:`DivergedError` says at which epoch;
 * the checkpoint is written before the predictions, each atomically, and the checkpoint
   replaced keeps ``keep - 1`` older good ones beside it (``checkpoint.1`` is the newest of
-  those), so a bad file never leaves a workspace without a model to resume.
+  those), so a bad file never leaves a workspace without a model to resume;
+* a model that predicts one class for every labeled image while the labels span several is
+  published with a warning (``RunOutcome.warning``, ``meta["warning"]``) the page shows.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from typing import Callable
 from ssvae import core
 from ssvae.atomic import atomic_write_bytes
 from ssvae.errors import SSVAEError
+from ssvae.predictions import collapse_warning
 
 
 class DivergedError(SSVAEError):
@@ -32,6 +35,7 @@ class DivergedError(SSVAEError):
 class RunOutcome:
     result: dict  # what Trainer.train_epochs returned
     predictions: object | None  # ssvae.predictions.Predictions, None when nothing changed
+    warning: str | None = None  # a sentence when the new model collapsed onto one class
 
     @property
     def changed(self) -> bool:
@@ -92,13 +96,16 @@ def train_and_publish(trainer, epochs: int, labels, *, checkpoint: Path | None =
         checkpoint = Path(checkpoint)
         rotate(checkpoint, keep)
         trainer.save_checkpoint(checkpoint)
-    preds = None
+    preds = warning = None
     if predict:
         preds = trainer.predict(previous=previous, map_kind=map_kind)
         preds.meta.update(meta or {})
+        warning = collapse_warning(preds.probs, labels, trainer.dataset.class_names)
+        if warning:
+            preds.meta["warning"] = warning
         if predictions is not None:
             preds.save(Path(predictions))
-    return RunOutcome(result, preds)
+    return RunOutcome(result, preds, warning)
 
 
 def resume(path: Path, dataset, config=None):

@@ -132,3 +132,20 @@ class Predictions:
         if not self.has_model:
             return self.probs.shape[0] == num_items
         return self.probs.shape == (num_items, num_classes)
+
+
+def collapse_warning(probs: np.ndarray, labels, class_names) -> str | None:
+    """One sentence when a model has collapsed: its labeled images span several classes but it
+    predicts one class for all of them (a learning rate too large, say); else None."""
+    labels = dict(labels)
+    if len({int(c) for c in labels.values()}) < 2:
+        return None
+    serials = np.fromiter(labels, dtype=np.int64, count=len(labels))
+    predicted = np.asarray(probs)[serials].argmax(axis=1)
+    if np.unique(predicted).size > 1:
+        return None
+    share = float((np.asarray(probs).argmax(axis=1) == predicted[0]).mean())
+    name = class_names[int(predicted[0])]
+    return (f"the model has collapsed: it predicts '{name}' for every labeled image and "
+            f"{share:.0%} of all images, although the labels span "
+            f"{len(set(labels.values()))} classes (try a smaller learning rate).")

@@ -188,3 +188,17 @@ def test_a_classifier_colouring_falls_back_to_labels_without_a_trained_classifie
     m = next(c for c in tick.calls if "map.figure" in c.output)
     assert m.value("color-by", "value") == "label"
     assert m.value("map", "figure")["data"][0]["marker"]["color"] == "#c3c8d0"  # grey: labels mode
+
+
+def test_the_runs_table_flags_a_collapsed_model():
+    warning = "the model has collapsed: it predicts 'a' for every labeled image."
+    runs = [{"run_id": "a", "status": "finished", "labels": 40, "epochs": 5, "finished_at": 1.0,
+             "test_accuracy": 0.1, "warning": warning},
+            {"run_id": "b", "status": "finished", "labels": 40, "epochs": 5, "finished_at": 2.0,
+             "test_accuracy": 0.8}]
+    rows = history_table(runs).to_plotly_json()["props"]["children"][1].to_plotly_json()["props"]["children"]
+    statuses = [r.to_plotly_json()["props"]["children"][1].to_plotly_json()["props"]["children"]
+                for r in rows]
+    titles = [r.to_plotly_json()["props"]["title"] for r in rows]
+    assert statuses == ["finished", "finished ⚠ collapsed"]  # newest first
+    assert titles == ["b", warning]

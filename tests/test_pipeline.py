@@ -68,3 +68,33 @@ def test_resume_falls_back_to_an_older_good_checkpoint(ds, tmp_path):
     assert used == backups(ck)[0] and got.epoch == 1
     assert len(problems) == 1 and "is not a readable SSVAE checkpoint" in problems[0]
     assert resume(tmp_path / "none", ds) == (None, None, [])
+
+
+def test_a_collapsed_model_is_published_with_a_warning(ds, tmp_path, monkeypatch):
+    from ssvae.predictions import collapse_warning
+
+    labels = some_labels(ds)
+    probs = np.full((ds.size, ds.num_classes), 0.01, np.float32)
+    probs[:, 1] = 0.9
+    sentence = collapse_warning(probs, labels, ds.class_names)
+    assert sentence.startswith("the model has collapsed: it predicts ") and sentence.count(".") == 1
+    assert f"'{ds.class_names[1]}' for every labeled image and 100% of all images" in sentence
+    healthy = probs.copy()
+    healthy[list(labels), :] = 0.0
+    healthy[list(labels), list(labels.values())] = 1.0
+    assert collapse_warning(healthy, labels, ds.class_names) is None
+    one_class = {s: 1 for s in list(labels)[:3]}  # labels of one class: nothing to say
+    assert collapse_warning(probs, one_class, ds.class_names) is None
+
+    tr = Trainer(tiny_config(), ds)
+    real = tr.predict
+
+    def collapsed(**kw):
+        p = real(**kw)
+        p.probs[:] = probs
+        return p
+
+    monkeypatch.setattr(tr, "predict", collapsed)
+    pr = tmp_path / "predictions.npz"
+    out = train_and_publish(tr, 1, labels, predictions=pr)
+    assert out.warning == sentence and Predictions.load(pr).meta["warning"] == sentence

@@ -70,12 +70,15 @@ def history_table(runs: list[dict]):
         when = time.strftime("%H:%M", time.localtime(r["finished_at"])) if r.get("finished_at") else "–"
         acc = r.get("test_accuracy") if r.get("labels") else None  # no labels: no classifier
         rows.append(html.Tr([
-            html.Td(when), html.Td(r.get("status", "")), html.Td(_num(r.get("labels"), "{:,}")),
+            html.Td(when),
+            html.Td(f"{r.get('status', '')} ⚠ collapsed" if r.get("warning") else r.get("status", ""),
+                    className="text-warning" if r.get("warning") else None),
+            html.Td(_num(r.get("labels"), "{:,}")),
             html.Td(_num(r.get("epochs"), "{:d}")), html.Td(_num(final.get("loss"))),
             html.Td(_num(final.get("val_total", final.get("val_loss")))),
             html.Td(_num(100 * acc, "{:.1f}%") if isinstance(acc, (int, float)) else "–"),
             html.Td(fmt_duration(r.get("seconds"))),
-        ], title=r.get("error") or r.get("run_id", "")))
+        ], title=r.get("error") or r.get("warning") or r.get("run_id", "")))
     head = html.Thead(html.Tr([html.Th(h) for h in ("ended", "status", "labels", "epochs", "loss",
                                                      "val loss", "test acc", "time")]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, borderless=True,

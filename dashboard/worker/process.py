@@ -170,9 +170,12 @@ class Worker:
                 test_accuracy=final.get("test_accuracy"),
                 final={k: v for k, v in final.items() if isinstance(v, (int, float))},
             )
+            message = f"run {summary['status']} after {len(history)} epochs"
+            if outcome.warning:
+                summary["warning"] = outcome.warning
+                message += f"; warning: {outcome.warning}"
             self.channel.publish_run(summary, new_result=changed)
-            self.channel.set_state(status=IDLE, eta_s=None, epoch=len(history),
-                                   message=f"run {summary['status']} after {len(history)} epochs")
+            self.channel.set_state(status=IDLE, eta_s=None, epoch=len(history), message=message)
         except Exception as exc:  # training failed: report, keep the worker and the last good model
             log.exception("training run %s failed", run_id)
             from ssvae.errors import SSVAEError
