@@ -430,6 +430,9 @@ class SetColorBy(Command):
         if self.mode in CLASSIFIER_COLORS and not state.classifier_trained:
             raise CommandError(f"colouring by {COLOR_NAMES[self.mode].lower()} needs a classifier "
                                "trained with labels; label a few images and train first.")
+        if self.mode == "component" and not state.has_mixture:
+            raise CommandError("colouring by mixture component needs a model with a mixture prior "
+                               "(configs/mixture.yaml); this one has none.")
 
     def apply(self, state):
         if state.color_by != self.mode:

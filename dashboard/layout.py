@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from dashboard.commands import TRAIN_SETTINGS
 from dashboard.figures import accuracy_figure, curves_figure, empty_figure
+from dashboard.mixture import mixture_card
 from dashboard.state import COLOR_MODES, COLOR_NAMES, STRATEGY_NAMES, AppState
 from ssvae.schedule import epochs_for
 
@@ -72,7 +73,8 @@ def message_area() -> html.Div:
 
 def color_control(state: AppState) -> dbc.RadioItems:
     options = [{"label": COLOR_NAMES[m], "value": m,
-                "disabled": (m == "truth" and not state.dataset.has_truth)} for m in COLOR_MODES]
+                "disabled": (m == "truth" and not state.dataset.has_truth)} for m in COLOR_MODES
+               if m != "component" or state.has_mixture]
     return dbc.RadioItems(id="color-by", options=options, value=state.color_by, inline=True,
                           input_class_name="btn-check", label_class_name="btn btn-sm btn-outline-secondary",
                           label_checked_class_name="active", class_name="btn-group color-by")
@@ -307,6 +309,7 @@ def build_layout(state: AppState):
                 dbc.Col(stats_card(state), lg=5, class_name="mb-3"),
                 dbc.Col(training_card(state), lg=7, class_name="mb-3"),
             ], class_name="g-3"),
+            mixture_card(state),
         ], fluid=True, class_name="app-body"),
         import_modal(),
         help_modal(),

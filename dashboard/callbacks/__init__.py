@@ -17,7 +17,7 @@ from dashboard.dispatcher import Dispatcher, Result
 from dashboard.images import ImageCache
 from dashboard.state import AppState
 
-FEATURES = ("sync", "map", "queue", "selected", "labeling", "stats", "io", "training")
+FEATURES = ("sync", "map", "queue", "selected", "labeling", "stats", "io", "training", "mixture")
 
 
 @dataclass

@@ -1,0 +1,57 @@
+"""The mixture-prior card: π per component and the component × class table.
+
+Redrawn when a new predictions snapshot arrives (after every run) and when the labels change
+(the table counts labeled images); hidden for a model with the normal prior.
+"""
+from __future__ import annotations
+
+from dash import Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard.callbacks import need
+from dashboard.figures import component_palette, empty_figure, mixture_weights_figure, tied_mixture
+from dashboard.mixture import component_names, component_table, expects_mixture, summary_text, table_view
+
+PARTS = ("predictions", "labels")
+CARD = "shadow-sm mb-3"
+
+
+def render(state):
+    """(card class, summary, notice, body class, π figure, table) for the current snapshot."""
+    p = state.predictions
+    if p is None or not p.has_mixture:
+        if not expects_mixture(state):
+            return CARD + " d-none", "", "not a mixture model", "d-none", no_update, []
+        return (CARD, "", "The mixture weights and components appear after the model's first "
+                "training run.", "d-none", empty_figure("", 210), [])
+    rows = component_table(p.component, p.mixture_weights, state.labels.as_array(),
+                           len(state.class_names), tied_mixture(state))
+    colors = component_palette(len(rows), tied_mixture(state))
+    summary = summary_text(rows)
+    if p.meta.get("epoch") is not None:
+        summary += f" · after epoch {p.meta['epoch']}"
+    notice = ("" if state.labels.as_array().max(initial=-1) >= 0 else
+              "No labeled images yet: label some to see which component stands for which class.")
+    return (CARD, summary, notice, "g-2",
+            mixture_weights_figure(p.mixture_weights, component_names(state), colors),
+            table_view(state, rows))
+
+
+def register(app, ctx) -> None:
+    state = ctx.state
+
+    @app.callback(Output("mixture-card", "class_name"), Output("mixture-summary", "children"),
+                  Output("mixture-notice", "children"), Output("mixture-body", "className"),
+                  Output("mixture-weights", "figure"), Output("mixture-table", "children"),
+                  Output("seen-mixture", "data"),
+                  Input("versions", "data"), State("seen-mixture", "data"))
+    def render_mixture(_versions, seen):
+        with ctx.lock:
+            moved = need(state, seen, PARTS)
+            seen_now = {p: state.versions[p] for p in PARTS}
+            if moved is not None and "predictions" not in moved and not state.has_mixture:
+                raise PreventUpdate  # no table to recount
+            card, summary, notice, body, figure, table = render(state)
+            if moved is not None and "predictions" not in moved:
+                figure = no_update  # π moves only with a new snapshot
+            return card, summary, notice, body, figure, table, seen_now
