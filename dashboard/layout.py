@@ -4,6 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.autoretrain import controls as auto_retrain_controls
 from dashboard.commands import TRAIN_SETTINGS
 from dashboard.figures import accuracy_figure, curves_figure, empty_figure
 from dashboard.mixture import mixture_card
@@ -243,6 +244,7 @@ def training_panel(state: AppState) -> html.Div:
                        disabled=True, title="Stop after the current step; finished epochs are kept"),
             html.Small(id="train-status", className="text-muted ms-3 train-status"),
         ], className="d-flex align-items-center mb-2"),
+        auto_retrain_controls(state),
         progress_bar("train-progress", "train-progress", "mb-2"),
         dbc.Alert(id="train-error", color="danger", is_open=False, class_name="small py-2 mb-2"),
         dcc.Graph(id="train-curves", figure=curves_figure([]), config=SMALL_GRAPH_CONFIG),
