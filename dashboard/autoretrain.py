@@ -115,9 +115,9 @@ class AutoRetrain:
             return ""
         n = self.new_labels()
         why = self.blocked()
-        text = f"{plural(n, 'new label')} since the last run · a run at {opt['every']}"
+        text = f"{plural(n, 'new label')} since the last run · the next run at {opt['every']}"
         if opt["pause_s"] > 0:
-            text += f" or after a {opt['pause_s']:g} s pause"
+            text += f", or once labeling pauses for {opt['pause_s']:g} s"
         if why and why != "a run is going":
             text = f"retraining by itself is waiting: {why}"
         return text

@@ -367,7 +367,8 @@ def accuracy_figure(runs: list[dict]) -> dict:
 # -- mixture prior ---------------------------------------------------------------------------
 def mixture_weights_figure(weights: np.ndarray, names: list[str], colors: list[str],
                            height: int = 210) -> dict:
-    """π per component as bars, with the uniform weight 1/K as a dotted line."""
+    """π per component as bars, with the uniform weight 1/K as a dotted line (the caption
+    says so: a label on the line would sit on the bars' own numbers)."""
     w = np.asarray(weights, dtype=float)
     k = len(w)
     return {"data": [{"type": "bar", "x": names, "y": [round(float(v), 5) for v in w],
@@ -381,7 +382,4 @@ def mixture_weights_figure(weights: np.ndarray, names: list[str], colors: list[s
                 xaxis={"type": "category", "automargin": True, "fixedrange": True,
                        "tickangle": -35 if k > 12 else 0},
                 shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1 / max(k, 1),
-                         "y1": 1 / max(k, 1), "line": {"color": TEXT, "width": 1, "dash": "dot"}}],
-                annotations=[{"text": "uniform 1/K", "xref": "paper", "x": 1, "xanchor": "right",
-                              "y": 1 / max(k, 1), "yanchor": "bottom", "showarrow": False,
-                              "font": {"size": 10, "color": TEXT}}])}
+                         "y1": 1 / max(k, 1), "line": {"color": TEXT, "width": 1, "dash": "dot"}}])}

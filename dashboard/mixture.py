@@ -137,6 +137,13 @@ def table_view(state: AppState, rows: list[ComponentRow]):
                      class_name="mb-0 small mixture-table")
 
 
+def unclaimed_classes(rows: list[ComponentRow], num_classes: int) -> list[int]:
+    """Classes with labeled images that no component stands for (the majority of none)."""
+    labeled = np.sum([r.counts for r in rows], axis=0) if rows else np.zeros(num_classes, int)
+    claimed = {r.stands_for for r in rows}
+    return [c for c in range(num_classes) if labeled[c] and c not in claimed]
+
+
 def summary_text(rows: list[ComponentRow]) -> str:
     flagged = {f: sum(f in r.flags for r in rows) for f in ("empty", "shared", "split", "not its class")}
     parts = [f"{len(rows)} components"]
@@ -154,7 +161,8 @@ def mixture_card(state: AppState) -> dbc.Card:
         dbc.CardBody([
             html.Div(id="mixture-notice", className="small text-muted"),
             dbc.Row([
-                dbc.Col([html.Div("Mixture weights π per component", className="small text-muted"),
+                dbc.Col([html.Div("Mixture weights π per component (dotted: uniform 1/K)",
+                                  className="small text-muted"),
                          dcc.Graph(id="mixture-weights", figure=empty_figure("", 210),
                                    config={"displayModeBar": False})], md=4),
                 dbc.Col([html.Div("Component × class, from the labeled images (most likely "

@@ -9,7 +9,7 @@ import pytest
 from dash_fixtures import synthetic_dataset, synthetic_predictions
 from dashboard.app import create_app
 from dashboard.headless import HeadlessPage
-from dashboard.mixture import component_table
+from dashboard.mixture import component_table, unclaimed_classes
 
 
 @pytest.fixture
@@ -69,6 +69,8 @@ def test_component_table_counts_and_flags():
     assert rows[2].flags == ("empty",)
     assert "split" in rows[0].flags and "split" in rows[1].flags and "not its class" in rows[0].flags
     assert "not its class" not in rows[1].flags  # component 1 stands for class 1
+    rows = component_table(np.array([0, 0, 1, 1]), np.array([0.5, 0.5]), np.array([0, 1, 0, 0]), 3, tied=False)
+    assert [r.stands_for for r in rows] == [0, 0] and unclaimed_classes(rows, 3) == [1]
     # one stray label of another class does not make a component shared
     rows = component_table(np.zeros(6, int), np.array([1.0]), np.array([0, 0, 0, 0, 0, 1]), 2, tied=False)
     assert "shared" not in rows[0].flags and rows[0].stands_for == 0

@@ -10,7 +10,8 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import need
 from dashboard.figures import component_palette, empty_figure, mixture_weights_figure, tied_mixture
-from dashboard.mixture import component_names, component_table, expects_mixture, summary_text, table_view
+from dashboard.mixture import (component_names, component_table, expects_mixture, summary_text,
+                               table_view, unclaimed_classes)
 
 PARTS = ("predictions", "labels")
 CARD = "shadow-sm mb-3"
@@ -32,6 +33,10 @@ def render(state):
         summary += f" · after epoch {p.meta['epoch']}"
     notice = ("" if state.labels.as_array().max(initial=-1) >= 0 else
               "No labeled images yet: label some to see which component stands for which class.")
+    orphans = unclaimed_classes(rows, len(state.class_names))
+    if orphans:
+        notice = ("No component stands for class " + ", ".join(state.class_names[c] for c in orphans)
+                  + ": its labeled images sit in components that stand for other classes.")
     return (CARD, summary, notice, "g-2",
             mixture_weights_figure(p.mixture_weights, component_names(state), colors),
             table_view(state, rows))
