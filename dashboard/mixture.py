@@ -114,25 +114,7 @@ def table_view(state: AppState, rows: list[ComponentRow]):
          html.Th("images", title="images whose most likely component this is")]
         + [html.Th(n, className="text-center") for n in state.class_names]
         + [html.Th("stands for"), html.Th("")]))
-    body = []
-    for r, name, color in zip(rows, names, colors):
-        n = r.labeled
-        cells = []
-        for cls, v in enumerate(r.counts):
-            share = v / n if n else 0.0
-            style = {"backgroundColor": f"rgba(76,120,168,{0.12 + 0.6 * share:.2f})"} if v else {}
-            cells.append(html.Td(str(v) if v else "·", style=style,
-                                 className="text-center" + ("" if v else " text-muted")))
-        stands = ("–" if r.stands_for is None else
-                  f"{state.class_names[r.stands_for]} ({r.purity:.0%})")
-        badges = [dbc.Badge(f, color=FLAG_COLORS.get(f, "secondary"), title=FLAG_HELP.get(f, ""),
-                            text_color="dark" if f in ("no labels", "shared") else None,
-                            class_name="me-1 mixture-flag") for f in r.flags]
-        body.append(html.Tr([html.Td([html.I(className="swatch me-1", style={"background": color}), name],
-                                     className="text-nowrap"),
-                             html.Td(f"{r.weight:.2f}"), html.Td(f"{r.images:,}")]
-                            + cells + [html.Td(stands, className="text-nowrap"), html.Td(badges)],
-                            className=f"mixture-row-{r.component}"))
+    body = [table_row(state, r, name, color) for r, name, color in zip(rows, names, colors)]
     return dbc.Table([head, html.Tbody(body)], size="sm", borderless=True, hover=True,
                      class_name="mb-0 small mixture-table")
 
@@ -142,6 +124,29 @@ def unclaimed_classes(rows: list[ComponentRow], num_classes: int) -> list[int]:
     labeled = np.sum([r.counts for r in rows], axis=0) if rows else np.zeros(num_classes, int)
     claimed = {r.stands_for for r in rows}
     return [c for c in range(num_classes) if labeled[c] and c not in claimed]
+
+
+def table_row(state: AppState, r: ComponentRow, name: str, color: str) -> html.Tr:
+    n = r.labeled
+    cells = []
+    for v in r.counts:
+        share = v / n if n else 0.0
+        style = {"backgroundColor": f"rgba(76,120,168,{0.12 + 0.6 * share:.2f})"} if v else None
+        cells.append(html.Td(str(v), style=style, className="text-center") if v else
+                     html.Td("·", className="text-center text-muted"))
+    stands = ("–" if r.stands_for is None else f"{state.class_names[r.stands_for]} ({r.purity:.0%})")
+    badges = [dbc.Badge(f, color=FLAG_COLORS.get(f, "secondary"), title=FLAG_HELP.get(f, ""),
+                        text_color="dark" if f in ("no labels", "shared") else None,
+                        class_name="me-1 mixture-flag") for f in r.flags]
+    return html.Tr([html.Td([html.I(className="swatch me-1", style={"background": color}), name],
+                            className="text-nowrap"),
+                    html.Td(f"{r.weight:.2f}"), html.Td(f"{r.images:,}")]
+                   + cells + [html.Td(stands, className="text-nowrap"), html.Td(badges)])
+
+
+def row_digest(r: ComponentRow) -> str:
+    """What a drawn row shows, in short: a tab redraws only the rows whose digest moved."""
+    return f"{r.images}|{','.join(map(str, r.counts.tolist()))}|{r.stands_for}|{'/'.join(r.flags)}"
 
 
 def summary_text(rows: list[ComponentRow]) -> str:

@@ -71,6 +71,13 @@ def test_runs_start_by_themselves_while_labels_keep_being_acknowledged(dash_duo,
         wait_until(lambda: len(worker.channel.runs()) >= runs_before + 2, timeout=120,
                    what="two runs started by themselves")
         dash_duo.wait_for_contains_text("#train-auto-status", "since the last run", timeout=10)
+        # the mixture table, patched row by row as labels arrive, counts every label
+        k = len(ds.class_names)
+        wait_until(lambda: js(dash_duo, f"""
+            let n = 0;
+            for (const tr of document.querySelectorAll('#mixture-table tbody tr'))
+                for (const td of [...tr.children].slice(3, 3 + {k})) n += parseInt(td.textContent) || 0;
+            return n;""") == len(state.labels), timeout=10, what="the mixture table to count every label")
         print(f"label acknowledged after {max(waits) * 1000:.0f} ms at most "
               f"(median {sorted(waits)[len(waits) // 2] * 1000:.0f} ms) while {len(starts)} runs were seen")
         runs = sorted((r for r in worker.channel.runs()[runs_before:] if r.get("first_step_at")),

@@ -100,9 +100,13 @@ def test_mixture_card_weights_table_and_colour_by_component(tmp_path, ds):
     assert rows[3].counts.tolist() == [0, 0, 0, 1] and rows[3].flags == ()
     assert rows[0].flags == ("no labels",)
     # the page's table follows each label
+    # the page's table follows each label: a Patch of the one row that moved; π stays
     mix = call_of(last, "mixture-table")
-    table = str(mix.value("mixture-table", "children"))
-    assert mix.value("mixture-weights", "figure") is None  # π moves only with a new snapshot
+    patch = mix.value("mixture-table", "children")
+    assert [op["location"] for op in patch["operations"]] == [["props", "children", 1, "props", "children", 3]]
+    assert mix.value("mixture-weights", "figure") is None
+    # a new tab gets the whole table
+    table = str(call_of(HeadlessPage(app).load(), "mixture-table").value("mixture-table", "children"))
     assert "shared" in table and "no labels" in table and "2 (60%)" in table
 
     action = page.trigger("color-by.value", "component")
