@@ -19,9 +19,9 @@ from dashboard.autoretrain import AutoRetrain
 from dashboard.callbacks import need
 from dashboard.commands import SetAutoRetrain, StartTraining, StopTraining, TRAIN_SETTINGS
 from dashboard.figures import accuracy_figure, curves_extension, curves_figure
-from ssvae.schedule import epochs_for
-
+from dashboard.text import plural
 from dashboard.worker.protocol import BUSY, DEAD, ERROR, IDLE, QUEUED, STARTING, STOPPING, TRAINING
+from ssvae.schedule import epochs_for
 
 BADGE = {IDLE: ("idle", "secondary"), QUEUED: ("queued", "info"), STARTING: ("starting", "info"),
          TRAINING: ("training", "success"), STOPPING: ("stopping", "warning"),
@@ -113,8 +113,7 @@ def register(app, ctx) -> None:
             if not result.get("ok"):
                 return None  # e.g. another page of this workspace started one meanwhile
             auto.last_started = time.time()
-            result["message"] = (f"Retraining by itself ({reason}): {epochs} epoch"
-                                 f"{'s' if epochs != 1 else ''}; keep labeling.")
+            result["message"] = f"Retraining by itself ({reason}): {plural(epochs, 'epoch')}; keep labeling."
             return result
         finally:
             auto.lock.release()
