@@ -19,6 +19,8 @@ from ssvae.errors import SSVAEError
 from ssvae.labels import SKIP, Update, parse_labels
 from ssvae.predictions import Predictions
 
+from dashboard.autoretrain import DEFAULTS as AUTO_DEFAULTS, MAX_EVERY as AUTO_MAX_EVERY, \
+    MAX_PAUSE_S as AUTO_MAX_PAUSE_S
 from dashboard.state import CLASSIFIER_COLORS, COLOR_MODES, COLOR_NAMES, STRATEGY_NAMES, AppState
 from dashboard.text import plural
 
@@ -511,6 +513,9 @@ class SetColorBy(Command):
         if self.mode in CLASSIFIER_COLORS and not state.classifier_trained:
             raise CommandError(f"colouring by {COLOR_NAMES[self.mode].lower()} needs a classifier "
                                "trained with labels; label a few images and train first.")
+        if self.mode == "component" and not state.has_mixture:
+            raise CommandError("colouring by mixture component needs a model with a mixture prior "
+                               "(configs/mixture.yaml); this one has none.")
 
     def apply(self, state):
         if state.color_by != self.mode:
@@ -662,9 +667,11 @@ class StartTraining(Command):
     name: ClassVar[str] = "start_training"
     epochs: Any = 10
     settings: Any = field(default_factory=dict)
+    auto: Any = False  # started by the retrain-as-you-label option, not the Train button
 
     def validate(self, state):
         _require_worker(state)
+        check_flag(self.auto, "auto")
         self._epochs, self._settings = check_train_settings(state, self.epochs, self.settings)
 
     def apply(self, state):
@@ -678,10 +685,52 @@ class StartTraining(Command):
 
     def restore(self, state):
         """The panel shows the settings of the last run again after a restart."""
+        if self.auto is True:  # a run the option started: the panel keeps the user's own
+            return
         if isinstance(self.settings, dict):
             state.training["settings"] = dict(self.settings)
         if isinstance(self.epochs, int) and not isinstance(self.epochs, bool):
             state.training["epochs"] = self.epochs
+
+
+@register
+@dataclass
+class SetAutoRetrain(Command):
+    """Retrain as labels arrive (dashboard/autoretrain.py): after ``every`` new labels, or
+    after a pause of ``pause_s`` seconds (0: no pause trigger); off by default."""
+
+    name: ClassVar[str] = "auto_retrain"
+    on: Any = False
+    every: Any = AUTO_DEFAULTS["every"]
+    pause_s: Any = AUTO_DEFAULTS["pause_s"]
+
+    def checked(self) -> dict:
+        check_flag(self.on, "Retrain as I label")
+        every = check_number(self.every, "New labels per run", int)
+        if not 1 <= every <= AUTO_MAX_EVERY:
+            raise CommandError(f"New labels per run must be between 1 and {AUTO_MAX_EVERY:,}, not {every}.")
+        pause = check_number(self.pause_s, "The pause", float)
+        if not 0 <= pause <= AUTO_MAX_PAUSE_S:
+            raise CommandError(f"The pause must be between 0 and {AUTO_MAX_PAUSE_S:g} seconds, not {pause:g}.")
+        return {"on": self.on, "every": every, "pause_s": pause}
+
+    def validate(self, state):
+        _require_worker(state)
+        self._clean = self.checked()
+
+    def apply(self, state):
+        state.training["auto"] = self._clean
+        state.bump("training")
+        if not self.on:
+            return Outcome("Retraining as you label is off.")
+        return Outcome(f"Retraining as you label: a short run after every {plural(self._clean['every'], 'new label')}"
+                       + (f" or a {self._clean['pause_s']:g} s pause." if self._clean["pause_s"] else "."))
+
+    def restore(self, state):
+        try:
+            state.training["auto"] = self.checked()
+        except CommandError:
+            pass
 
 
 @register

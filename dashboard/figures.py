@@ -37,9 +37,19 @@ def palette(k: int) -> list[str]:
     return [base[i % len(base)] for i in range(k)]
 
 
-def discrete_scale(k: int) -> list:
+def component_palette(k: int, tied: bool) -> list[str]:
+    """Colours of mixture components: the class palette when component c is class c's (a
+    tied mixture, so a component that took another class shows in that class's colour on
+    the map), else a palette of its own that cannot be mistaken for the classes'."""
+    if tied:
+        return palette(k)
+    base = qualitative.Dark24
+    return [base[i % len(base)] for i in range(k)]
+
+
+def discrete_scale(k: int, colors: list[str] | None = None) -> list:
     """A step colour scale so integer codes 0..k-1 map to the class palette exactly."""
-    colors = palette(k)
+    colors = colors or palette(k)
     scale = []
     for i, c in enumerate(colors):
         scale += [[i / k, c], [(i + 1) / k, c]]
@@ -91,6 +101,11 @@ def main_marker(state: AppState) -> dict:
     elif mode == "truth" and state.dataset.truth is not None:
         marker.update(color=typed(state.dataset.truth.astype(np.uint8 if k <= 255 else np.uint16)),
                       colorscale=discrete_scale(k), cmin=-0.5, cmax=k - 0.5)
+    elif mode == "component" and p is not None and p.has_mixture:
+        kc = p.num_components
+        marker.update(color=typed(p.component.astype(np.uint8 if kc <= 255 else np.uint16)),
+                      colorscale=discrete_scale(kc, component_palette(kc, tied_mixture(state))),
+                      cmin=-0.5, cmax=kc - 0.5)
     elif mode == "uncertainty" and p is not None:
         score = state.score().astype(np.float32)
         marker.update(color=typed(score), colorscale=UNCERTAINTY_SCALE,
@@ -101,6 +116,13 @@ def main_marker(state: AppState) -> dict:
     else:  # "label": unlabeled images grey; the overlay carries the label colours
         marker.update(color=UNLABELED_GREY, opacity=0.6)
     return marker
+
+
+def tied_mixture(state: AppState) -> bool:
+    """Whether the mixture's components are the classes (one per class, p(z|y) = N(μ_y, σ_y²))."""
+    p = state.predictions
+    return (p is not None and p.has_mixture and p.num_components == len(state.class_names)
+            and p.meta.get("tied_mixture", True))
 
 
 def overlay_trace(state: AppState) -> dict:
@@ -340,3 +362,24 @@ def accuracy_figure(runs: list[dict]) -> dict:
                                           "rangemode": "tozero"},
                                    yaxis={"title": {"text": "test accuracy %", "standoff": 4},
                                           "gridcolor": GRID})}
+
+
+# -- mixture prior ---------------------------------------------------------------------------
+def mixture_weights_figure(weights: np.ndarray, names: list[str], colors: list[str],
+                           height: int = 210) -> dict:
+    """π per component as bars, with the uniform weight 1/K as a dotted line (the caption
+    says so: a label on the line would sit on the bars' own numbers)."""
+    w = np.asarray(weights, dtype=float)
+    k = len(w)
+    return {"data": [{"type": "bar", "x": names, "y": [round(float(v), 5) for v in w],
+                      "marker": {"color": colors}, "text": [f"{v:.0%}" if v >= 0.005 else "<1%" for v in w],
+                      "textposition": "outside", "cliponaxis": False,
+                      "hovertemplate": "%{x}: π = %{y:.3f}<extra></extra>"}],
+            "layout": _base_layout(
+                height=height, margin={"l": 36, "r": 6, "t": 14, "b": 40}, bargap=0.25,
+                yaxis={"gridcolor": GRID, "rangemode": "tozero", "tickformat": ".0%", "fixedrange": True,
+                       "range": [0, max(float(w.max(initial=0)) * 1.2, 1.5 / max(k, 1))]},
+                xaxis={"type": "category", "automargin": True, "fixedrange": True,
+                       "tickangle": -35 if k > 12 else 0},
+                shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1 / max(k, 1),
+                         "y1": 1 / max(k, 1), "line": {"color": TEXT, "width": 1, "dash": "dot"}}])}

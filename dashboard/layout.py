@@ -6,9 +6,11 @@ import uuid
 
 from dash import dcc, html
 
+from dashboard.autoretrain import controls as auto_retrain_controls
 from dashboard.commands import TRAIN_SETTINGS
 from dashboard.figures import accuracy_figure, curves_figure, empty_figure
 from dashboard.keys import class_keys, keys_summary
+from dashboard.mixture import mixture_card
 from dashboard.state import COLOR_MODES, COLOR_NAMES, STRATEGY_NAMES, AppState
 from ssvae.schedule import epochs_for
 
@@ -81,7 +83,8 @@ def message_area() -> html.Div:
 
 def color_control(state: AppState) -> dbc.RadioItems:
     options = [{"label": COLOR_NAMES[m], "value": m,
-                "disabled": (m == "truth" and not state.dataset.has_truth)} for m in COLOR_MODES]
+                "disabled": (m == "truth" and not state.dataset.has_truth)} for m in COLOR_MODES
+               if m != "component" or state.has_mixture]
     return dbc.RadioItems(id="color-by", options=options, value=state.color_by, inline=True,
                           input_class_name="btn-check", label_class_name="btn btn-sm btn-outline-secondary",
                           label_checked_class_name="active", class_name="btn-group color-by")
@@ -263,6 +266,7 @@ def training_panel(state: AppState) -> html.Div:
                        disabled=True, title="Stop after the current step; finished epochs are kept"),
             html.Small(id="train-status", className="text-muted ms-3 train-status"),
         ], className="d-flex align-items-center mb-2"),
+        auto_retrain_controls(state),
         progress_bar("train-progress", "train-progress", "mb-2"),
         dbc.Alert(id="train-error", color="danger", is_open=False, class_name="small py-2 mb-2"),
         dcc.Graph(id="train-curves", figure=curves_figure([]), config=SMALL_GRAPH_CONFIG),
@@ -331,6 +335,7 @@ def build_layout(state: AppState):
                 dbc.Col(stats_card(state), lg=5, class_name="mb-3"),
                 dbc.Col(training_card(state), lg=7, class_name="mb-3"),
             ], class_name="g-3"),
+            mixture_card(state),
         ], fluid=True, class_name="app-body"),
         import_modal(),
         help_modal(state),

@@ -20,11 +20,12 @@ from ssvae.labels import LabelStore
 from ssvae.predictions import Predictions
 from ssvae.ranking import DEFAULT_STRATEGY, REPRESENTATION_STRATEGIES, STRATEGIES, STRATEGY_LABELS, rank
 
-COLOR_MODES = ("label", "predicted", "uncertainty", "truth")
+COLOR_MODES = ("label", "predicted", "uncertainty", "truth", "component")
 #: colourings that show the classifier's output: meaningless until it has trained with labels
 CLASSIFIER_COLORS = ("predicted", "uncertainty")
 COLOR_NAMES = {"label": "User label", "predicted": "Predicted class",
-               "uncertainty": "Uncertainty", "truth": "Ground truth (evaluation only)"}
+               "uncertainty": "Uncertainty", "truth": "Ground truth (evaluation only)",
+               "component": "Mixture component"}
 STRATEGY_NAMES = STRATEGY_LABELS  # the one list of strategies lives in ssvae.ranking
 #: the parts of the page that version counters track
 PARTS = ("labels", "selection", "batch", "predictions", "color", "queue", "training")
@@ -210,10 +211,17 @@ class AppState:
         """Whether class predictions mean something: the model has trained with labels."""
         return self.predictions is not None and self.predictions.classifier_trained
 
+    @property
+    def has_mixture(self) -> bool:
+        """Whether the predictions carry mixture-prior diagnostics (π, components)."""
+        return self.predictions is not None and self.predictions.has_mixture
+
     def color_mode(self) -> str:
         """The colouring in effect: the chosen one, or user labels while the chosen one needs a
-        classifier that has not trained on labels yet."""
+        classifier that has not trained on labels yet (or a mixture prior the model lacks)."""
         if self.color_by in CLASSIFIER_COLORS and not self.classifier_trained:
+            return "label"
+        if self.color_by == "component" and not self.has_mixture:
             return "label"
         return self.color_by
 

@@ -15,13 +15,20 @@ strategy clusters) and laid out by UMAP (:mod:`ssvae.embedding`) beside the pixe
 principal components (10-NN class agreement 0.92 against 0.89 for the features alone at 100
 labels on MNIST), started from the previous map and aligned onto it so that a retrain does not
 scramble the picture. While no label exists the map of the images is kept.
+
+For a mixture prior the snapshot also carries the mixture weights π and each image's most
+likely component (:func:`mixture_components`), which the page shows as diagnostics.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from ssvae import core
+from ssvae import core, losses
+from ssvae.models import to_float
 from ssvae.predictions import Predictions
 from ssvae.ranking import probability_scores
 
@@ -51,6 +58,28 @@ def pca_map(latent: np.ndarray, previous: np.ndarray | None = None, max_fit: int
     return proj.astype(np.float32)
 
 
+@partial(jax.jit, static_argnames=("model",))
+def component_batch(params, images, *, model):
+    """Each image's most likely mixture component: argmax_c of the responsibilities
+    r(c|x) ∝ π_c·exp(−KL(q(z|x) ‖ p(z|c))) that the objective's mixture bound uses."""
+    m = model.bind({"params": params})
+    mean, logvar = m.encode(to_float(images))
+    p_means, p_logvars, log_pi = m.prior_params()
+    _, _, r = losses.mixture_kl(mean, logvar, p_means, p_logvars, log_pi)
+    return (jnp.argmax(r, axis=-1).astype(jnp.int16),)
+
+
+def mixture_components(snapshot: core.Snapshot, images, batch_size: int
+                       ) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+    """(π, component per image) of a mixture-prior model; (None, None) for the normal prior."""
+    model, params = snapshot.model, snapshot.eval_params
+    if model.prior != "mixture":
+        return None, None
+    log_pi = jax.nn.log_softmax(params["prior_logits"])
+    (component,) = core.batched(lambda x: component_batch(params, x, model=model), images, batch_size)
+    return np.exp(np.asarray(log_pi, np.float64)).astype(np.float32), component.astype(np.int16)
+
+
 EMBEDDING_DIMS = 32  # principal components of the classifier's features kept per image
 MAP_KINDS = ("umap", "pca")
 
@@ -75,6 +104,7 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
     latent, probs, recon, bald, features = core.batched(
         lambda x, k: core.predict_batch(params, x, k, model=model, mc_samples=t.mc_samples),
         images, bs, jax.random.fold_in(snapshot.key, 0xBA1D))
+    weights, component = mixture_components(snapshot, images, bs)
     reduced = pca_reduce(features, PCA_DIMS, seed=t.seed)
     prev_map = previous.map2d if previous is not None else snapshot.last_map
     if map_kind == "umap" and snapshot.num_labels == 0 and prev_map is not None:
@@ -94,6 +124,10 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
             "dataset": dataset_name, "map": map_kind}
     if test_accuracy is not None:
         meta["test_accuracy"] = float(test_accuracy)
+    if weights is not None:
+        meta.update(prior="mixture", components=int(weights.shape[0]),
+                    tied_mixture=bool(snapshot.model.tied_mixture))
     return Predictions(latent=latent.astype(np.float32), map2d=map2d,
                        probs=probs.astype(np.float32), recon=recon, scores=scores, meta=meta,
-                       embedding=np.ascontiguousarray(reduced[:, :EMBEDDING_DIMS]))
+                       embedding=np.ascontiguousarray(reduced[:, :EMBEDDING_DIMS]),
+                       mixture_weights=weights, component=component)

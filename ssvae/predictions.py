@@ -34,6 +34,9 @@ class Predictions:
     embedding float32 N×E or None: the representation the query strategy clusters and the map
             is drawn from (principal components of the classifier's hidden features; of the
             pixels in a map-only snapshot); :attr:`representation` falls back to ``latent``
+    mixture_weights float32 K or None: the mixture prior's weights π (None for the normal prior)
+    component int16 N or None: each image's most likely mixture component,
+            argmax_c π_c·exp(−KL(q(z|x) ‖ p(z|c))) (None for the normal prior)
 
     A *map-only* snapshot (:meth:`map_only`, ``meta["stage"] == "images"``) comes before any
     model: probs of shape N×0, no scores, no reconstructions (recon of length 0).
@@ -46,6 +49,18 @@ class Predictions:
     scores: dict[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)
     embedding: np.ndarray | None = None
+    mixture_weights: np.ndarray | None = None
+    component: np.ndarray | None = None
+
+    @property
+    def has_mixture(self) -> bool:
+        """Whether the snapshot carries mixture-prior diagnostics (π and each image's component)."""
+        return (self.mixture_weights is not None and self.component is not None
+                and self.component.shape == (self.size,))
+
+    @property
+    def num_components(self) -> int:
+        return 0 if self.mixture_weights is None else int(self.mixture_weights.shape[0])
 
     @property
     def representation(self) -> np.ndarray:
@@ -101,6 +116,9 @@ class Predictions:
         arrays.update({f"score_{k}": v for k, v in self.scores.items()})
         if self.embedding is not None:
             arrays["embedding"] = self.embedding
+        if self.mixture_weights is not None and self.component is not None:
+            arrays["mixture_weights"] = np.asarray(self.mixture_weights, np.float32)
+            arrays["component"] = np.asarray(self.component, np.int16)
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         atomic_write_bytes(path, buf.getvalue())
@@ -115,6 +133,16 @@ class Predictions:
             raise CheckpointError(f"{path}: predictions snapshot not found.") from None
         except Exception as exc:  # a corrupt or foreign file
             raise CheckpointError(f"{path}: not a readable predictions snapshot ({exc}).") from None
+        weights, component = arrays.get("mixture_weights"), arrays.get("component")
+        if (weights is None) != (component is None):
+            raise CheckpointError(f"{path}: predictions snapshot has only one of mixture_weights "
+                                  "and component.")
+        if weights is not None:
+            k = weights.shape[0] if weights.ndim == 1 else 0
+            if (k == 0 or component.ndim != 1 or not np.issubdtype(component.dtype, np.integer)
+                    or (component.size and (component.min() < 0 or component.max() >= k))):
+                raise CheckpointError(f"{path}: predictions snapshot's mixture components do "
+                                      f"not match its {k} mixture weights.")
         try:
             return cls(
                 latent=arrays["latent"], map2d=arrays["map2d"], probs=arrays["probs"],
@@ -122,6 +150,8 @@ class Predictions:
                 scores={k[6:]: v for k, v in arrays.items() if k.startswith("score_")},
                 meta=json.loads(str(arrays["meta"])),
                 embedding=arrays.get("embedding"),
+                mixture_weights=arrays.get("mixture_weights"),
+                component=arrays.get("component"),
             )
         except KeyError as exc:
             raise CheckpointError(f"{path}: predictions snapshot lacks {exc}.") from None
@@ -131,6 +161,8 @@ class Predictions:
             return False
         if not self.has_model:
             return self.probs.shape[0] == num_items
+        if self.component is not None and self.component.shape != (num_items,):
+            return False
         return self.probs.shape == (num_items, num_classes)
 
 

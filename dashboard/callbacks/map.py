@@ -7,8 +7,9 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import SESSION, need
 from dashboard.commands import CommandError, check_serial, Select, SelectBatch, SetColorBy
-from dashboard.figures import (empty_figure, main_marker, map_figure, overlay_trace,
-                               palette, selected_trace)
+from dashboard.figures import (component_palette, empty_figure, main_marker, map_figure,
+                               overlay_trace, palette, selected_trace, tied_mixture)
+from dashboard.mixture import component_names
 from dashboard.state import CLASSIFIER_COLORS, COLOR_MODES, COLOR_NAMES
 
 PARTS = ("predictions", "color", "labels", "selection", "batch")
@@ -37,10 +38,24 @@ def no_labels_notice(state) -> list:
 
 
 def color_options(state) -> list[dict]:
+    """The colourings offered; *mixture component* only for a model with a mixture prior."""
     trained = state.classifier_trained
     return [{"label": COLOR_NAMES[m], "value": m,
              "disabled": (m == "truth" and not state.dataset.has_truth)
-             or (m in CLASSIFIER_COLORS and not trained)} for m in COLOR_MODES]
+             or (m in CLASSIFIER_COLORS and not trained)} for m in COLOR_MODES
+            if m != "component" or state.has_mixture]
+
+
+def component_legend(state) -> list:
+    p = state.predictions
+    colors = component_palette(p.num_components, tied_mixture(state))
+    items = [html.Span("colour: most likely mixture component" +
+                       (" (component c is class c's)" if tied_mixture(state) else ""),
+                       className="legend-note me-2")]
+    for c, (name, color) in enumerate(zip(component_names(state), colors)):
+        items.append(html.Span([html.I(className="swatch", style={"background": color}), name],
+                               className="legend-item", title=f"π = {p.mixture_weights[c]:.3f}"))
+    return items
 
 
 def legend(state) -> list:
@@ -49,6 +64,8 @@ def legend(state) -> list:
     if mode == "uncertainty":
         items.append(html.Span(["colour: ", html.B(state.score_name().replace("_", " ")),
                                 " — bright = the model is less sure"], className="legend-note"))
+    elif mode == "component":
+        items += component_legend(state)
     else:
         colors = palette(len(state.class_names))
         shown = "user labels (diamonds)" if mode == "label" else COLOR_NAMES[mode].lower()
@@ -180,6 +197,8 @@ def hover_card(ctx, serial: int):
         name = state.score_name()
         if name:
             rows.append(html.Div(f"{name.replace('_', ' ')} {float(p.scores[name][serial]):.3f}"))
+    if state.has_mixture:
+        rows.append(html.Div(f"mixture component {component_names(state)[int(p.component[serial])]}"))
     rows.append(html.Div(f"label: {state.class_names[label]}" if label is not None else "unlabeled",
                          className="text-muted"))
     return html.Div([html.Img(src=ctx.images(serial), className="pixel-image tooltip-image"),

@@ -1,8 +1,11 @@
-"""The training panel: Start/Stop, progress with ETA, live loss curves, run history.
+"""The training panel: Start/Stop, progress with ETA, live loss curves, run history, and the
+retrain-as-you-label option.
 
 The worker writes its progress to the diskcache channel; ``train-tick`` polls it once a second
 and answers 204 (no body) when nothing moved. The loss curves grow through ``extendData`` with
-only the events this tab has not drawn yet; the whole figure goes out only for a new run.
+only the events this tab has not drawn yet; the whole figure goes out only for a new run. The
+same poll starts a short warm run when retraining as you label is on and one is due
+(:mod:`dashboard.autoretrain`), through the Train button's command.
 """
 from __future__ import annotations
 
@@ -12,9 +15,13 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.commands import StartTraining, StopTraining, TRAIN_SETTINGS
+from dashboard.autoretrain import AutoRetrain
+from dashboard.callbacks import need
+from dashboard.commands import SetAutoRetrain, StartTraining, StopTraining, TRAIN_SETTINGS
 from dashboard.figures import accuracy_figure, curves_extension, curves_figure
+from dashboard.text import plural
 from dashboard.worker.protocol import BUSY, DEAD, ERROR, IDLE, QUEUED, STARTING, STOPPING, TRAINING
+from ssvae.schedule import epochs_for
 
 BADGE = {IDLE: ("idle", "secondary"), QUEUED: ("queued", "info"), STARTING: ("starting", "info"),
          TRAINING: ("training", "success"), STOPPING: ("stopping", "warning"),
@@ -90,6 +97,42 @@ def register(app, ctx) -> None:
     if state.worker is None:
         return
     worker = state.worker
+    auto = ctx.extras["auto_retrain"] = AutoRetrain(state)
+
+    def start_if_due() -> dict | None:
+        """Start a short warm run when retraining as you label is on and one is due; the
+        result (JSON) or None. Two tabs polling at once start one run: the second finds the
+        worker busy."""
+        if not auto.lock.acquire(blocking=False):
+            return None
+        try:
+            with ctx.lock:
+                reason = auto.due()
+                if reason is None:
+                    return None
+                epochs = epochs_for(state.size, worker.config, retrain=True)
+                result = ctx.run(StartTraining(epochs=epochs, settings=dict(state.training.get("settings", {})),
+                                               auto=True))
+            if not result.get("ok"):
+                return None  # e.g. another page of this workspace started one meanwhile
+            auto.last_started = time.time()
+            result["message"] = f"Retraining by itself ({reason}): {plural(epochs, 'epoch')}; keep labeling."
+            return result
+        finally:
+            auto.lock.release()
+
+    @app.callback(Output("result", "data", allow_duplicate=True),
+                  Input("train-auto", "value"), Input("train-auto-every", "value"),
+                  Input("train-auto-pause", "value"), prevent_initial_call=True)
+    def on_auto(on, every, pause_s):
+        return ctx.run(SetAutoRetrain(on=on, every=every, pause_s=pause_s))
+
+    @app.callback(Output("train-auto-status", "children"), Output("seen-auto", "data"),
+                  Input("versions", "data"), State("seen-auto", "data"))
+    def render_auto(_versions, seen):
+        with ctx.lock:
+            need(state, seen, ("labels", "training"))
+            return auto.status_text(), {p: state.versions[p] for p in ("labels", "training")}
 
     @app.callback(Output("result", "data", allow_duplicate=True),
                   Input("train-start", "n_clicks"), State("train-epochs", "value"),
@@ -117,6 +160,7 @@ def register(app, ctx) -> None:
                   Input("train-tick", "n_intervals"), Input("versions", "data"),
                   State("seen-training", "data"), prevent_initial_call="initial_duplicate")
     def render_training(_n, _versions, seen):
+        started = start_if_due()
         status = worker.status()
         channel = worker.channel
         seen = seen if isinstance(seen, dict) else {}
@@ -150,6 +194,8 @@ def register(app, ctx) -> None:
         if seen.get("rv") is not None and result_version != seen.get("rv"):
             # a run ended: map, queue and stats follow (unless the 2 s tick was first)
             result = ctx.refresh_predictions() or no_update
+        if started is not None:  # its message; the latest versions
+            result = started if result is no_update else {**result, "message": started["message"]}
 
         st = status.get("status")
         busy = st in BUSY and st != DEAD

@@ -30,6 +30,9 @@ class TrainingService:
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._lock = threading.Lock()
         self._config = None
+        #: the labels the last run from this process was given (the page's retrain-as-you-label
+        #: option counts new labels from these); None until a run is submitted
+        self.submitted_labels: dict[int, int] | None = None
         self._close_interrupted()
 
     def _close_interrupted(self) -> None:
@@ -132,6 +135,7 @@ class TrainingService:
         self.channel.submit({"type": "train", "run_id": run_id, "epochs": int(epochs),
                              "settings": dict(settings or {}), "submitted_at": time.time(),
                              "labels": sorted([int(s), int(c)] for s, c in labels.items())})
+        self.submitted_labels = {int(s): int(c) for s, c in labels.items()}
         return run_id
 
     def stop_run(self) -> str:

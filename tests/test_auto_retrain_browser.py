@@ -1,0 +1,92 @@
+"""Retrain as you label, in headless Chromium with a real worker on a tiny data set (mixture
+prior, so the mixture card shows a real model's π and components): with the option on, runs
+start by themselves every few labels while every label keeps being acknowledged, and never
+two runs at once."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.worker.service import TrainingService
+from dash_fixtures import wait_until
+from model_fixtures import tiny_npz
+from ssvae.workspace import dataset_from_config
+from test_dash_browser import press, rows
+from test_training_browser import click, js
+
+pytestmark = pytest.mark.browser
+
+
+def set_number(dash_duo, selector, value):
+    el = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    el.clear()
+    el.send_keys(str(value))
+    el.send_keys("\n")  # debounce=True: the value goes out on Enter or blur
+
+
+def test_runs_start_by_themselves_while_labels_keep_being_acknowledged(dash_duo, tmp_path):
+    cfg = tiny_npz(tmp_path / "tiny.npz").with_overrides({"model.prior": "mixture"}, "test")
+    ds = dataset_from_config(cfg)
+    worker = TrainingService(tmp_path / "ws", cfg.model_dump(mode="json"))
+    app = create_app(ds, tmp_path / "labels.csv", tmp_path / "ws", worker=worker)
+    state = app.ssvae.state
+    try:
+        dash_duo.start_server(app)
+        dash_duo.wait_for_contains_text("#map-caption", "model after epoch", timeout=120)
+        dash_duo.wait_for_text_to_equal("#train-badge", "idle", timeout=30)
+        # the mixture card shows the first model's π (one bar per component)
+        dash_duo.wait_for_contains_text("#mixture-summary", "3 components", timeout=10)
+        assert js(dash_duo, "return document.querySelector('#mixture-weights .js-plotly-plot')"
+                            ".data[0].x.length") == 3
+        assert not state.training.get("auto", {}).get("on")  # off by default
+
+        set_number(dash_duo, "#train-auto-every", 3)
+        set_number(dash_duo, "#train-auto-pause", 0)
+        click(dash_duo, "label[for='train-auto']")
+        wait_until(lambda: state.training.get("auto", {}).get("on"), what="the option on")
+        assert state.training["auto"] == {"on": True, "every": 3, "pause_s": 0.0}
+        runs_before = len(worker.channel.runs())
+
+        js(dash_duo, "document.activeElement.blur(); window.scrollTo(0, 0);")
+        waits, starts = [], set()
+        for i in range(12):
+            # a person presses a key on the image they see: wait for the tab to show the
+            # selection that labeling advanced to (the label is written before the advance)
+            (shown,) = wait_until(lambda: (state.selected is not None
+                                           and state.labels.get(state.selected) is None
+                                           and dash_duo.find_element("#sel-title").text
+                                           == f"Serial {state.selected}" and (state.selected,)),
+                                  timeout=10, what="the next unlabeled image shown")
+            k = i % 3
+            t0 = time.monotonic()
+            press(dash_duo, str(k))  # advance after labeling: the next queue image
+            wait_until(lambda: f"{shown},{'abc'[k]}" in rows(app), timeout=5,
+                       what=f"label {i + 1} acknowledged")
+            waits.append(time.monotonic() - t0)
+            starts.add(worker.status().get("run_id"))
+        # runs started by themselves: at least two more, and the history shows them end
+        wait_until(lambda: len(worker.channel.runs()) >= runs_before + 2, timeout=120,
+                   what="two runs started by themselves")
+        dash_duo.wait_for_contains_text("#train-auto-status", "since the last run", timeout=10)
+        # the mixture table, patched row by row as labels arrive, counts every label
+        k = len(ds.class_names)
+        wait_until(lambda: js(dash_duo, f"""
+            let n = 0;
+            for (const tr of document.querySelectorAll('#mixture-table tbody tr'))
+                for (const td of [...tr.children].slice(3, 3 + {k})) n += parseInt(td.textContent) || 0;
+            return n;""") == len(state.labels), timeout=10, what="the mixture table to count every label")
+        print(f"label acknowledged after {max(waits) * 1000:.0f} ms at most "
+              f"(median {sorted(waits)[len(waits) // 2] * 1000:.0f} ms) while {len(starts)} runs were seen")
+        runs = sorted((r for r in worker.channel.runs()[runs_before:] if r.get("first_step_at")),
+                      key=lambda r: r["first_step_at"])
+        for a, b in zip(runs, runs[1:]):  # never two at once
+            assert b["first_step_at"] >= a["finished_at"]
+        assert all(r.get("labels", 0) >= 3 for r in runs)
+        dash_duo.driver.save_screenshot(str(tmp_path / "auto.png"))
+        errors = [e for e in dash_duo.get_logs() or [] if "favicon" not in e["message"]]
+        assert errors == []
+    finally:
+        worker.shutdown(timeout=20)
