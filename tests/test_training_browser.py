@@ -4,7 +4,6 @@ labeling goes on, Stop ends it and the map refreshes."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -25,7 +24,9 @@ def js(dash_duo, code):
 def click(dash_duo, selector):
     el = dash_duo.find_element(selector)
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
-    time.sleep(0.2)
+    wait_until(lambda: dash_duo.driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "return r.top >= 0 && r.bottom <= window.innerHeight;", el), what=f"{selector} in view")
     el.click()
 
 
