@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import base64
+
 import numpy as np
-from _plotly_utils.utils import to_typed_array_spec
 from plotly.colors import qualitative, sequential
 
 from dashboard.state import AppState
@@ -25,10 +26,30 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, s
 UNCERTAINTY_SCALE = [[i / (len(sequential.Plasma) - 1), c] for i, c in enumerate(sequential.Plasma)]
 
 
+#: numpy dtypes plotly.js reads as typed arrays (its ``dtype`` codes)
+TYPED_DTYPES = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4",
+                "uint32": "u4", "float32": "f4", "float64": "f8"}
+
+
 def typed(arr: np.ndarray):
-    """A numpy array as a plotly.js typed-array spec ``{"dtype", "bdata"}`` (base64)."""
+    """A numpy array as a plotly.js typed-array spec ``{"dtype", "bdata"[, "shape"]}`` (the
+    base64 form plotly.js ≥ 2.28 reads for any data array); 64-bit integers and booleans become
+    the smallest integer type that holds them (float64 beyond 32 bits), anything else float64."""
+    arr = np.asarray(arr)
+    if arr.size == 0:
+        return []
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.uint8)
+    if arr.dtype.kind in "iu" and str(arr.dtype) not in TYPED_DTYPES:  # int64: the
+        small = np.result_type(np.min_scalar_type(arr.min()), np.min_scalar_type(arr.max()))
+        arr = arr.astype(small if str(small) in TYPED_DTYPES else np.float64)  # smallest that fits
+    elif str(arr.dtype) not in TYPED_DTYPES:
+        arr = arr.astype(np.float64)
     arr = np.ascontiguousarray(arr)
-    return to_typed_array_spec(arr) if arr.size else []
+    spec = {"dtype": TYPED_DTYPES[str(arr.dtype)], "bdata": base64.b64encode(arr).decode("ascii")}
+    if arr.ndim > 1:
+        spec["shape"] = ", ".join(str(n) for n in arr.shape)
+    return spec
 
 
 def palette(k: int) -> list[str]:

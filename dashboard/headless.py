@@ -12,7 +12,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from dash._utils import split_callback_id
+
+
+def split_callback_id(callback_id: str):
+    """``"id.prop"`` → ``{"id", "property"}``; a multi-output id ``"..a.x...b.y.."`` → a list
+    of them (the form of the keys of Dash's ``callback_map``)."""
+    if callback_id.startswith(".."):
+        return [split_callback_id(part) for part in callback_id[2:-2].split("...")]
+    id_, prop = callback_id.rsplit(".", 1)
+    return {"id": id_, "property": prop}
 
 
 @dataclass
