@@ -118,12 +118,15 @@ def write_text_into(path, text: str) -> Path:
 
 # -- labels --------------------------------------------------------------------------------
 def labels_jsonl(labels: Mapping[int, int], class_names: Sequence[str],
-                 paths: Sequence[str] | None = None) -> str:
+                 paths: Sequence[str] | None = None, skipped: Sequence[int] = ()) -> str:
     """One JSON object a line, by Serial: ``{"Serial": 3, "label": "cat"}`` plus ``"file"``
-    (the image's path in its source folder) where the data set has files."""
+    (the image's path in its source folder) where the data set has files; an image set aside
+    is ``{"Serial": 7, "label": null, "skipped": true}``."""
     lines = []
-    for s in sorted(labels):
-        row = {"Serial": int(s), "label": str(class_names[labels[s]])}
+    skipped = {int(s) for s in skipped}
+    for s in sorted(set(labels) | skipped):
+        row = ({"Serial": int(s), "label": None, "skipped": True} if s in skipped
+               else {"Serial": int(s), "label": str(class_names[labels[s]])})
         if paths is not None:
             row["file"] = str(paths[s])
         lines.append(json.dumps(row, ensure_ascii=False))
@@ -206,9 +209,10 @@ def read_label_folders(folder, class_names: Sequence[str]) -> dict[int, int]:
 
 # -- predictions ---------------------------------------------------------------------------
 def predictions_frame(preds, class_names: Sequence[str], labels: Mapping[int, int] | None = None,
-                      paths: Sequence[str] | None = None):
+                      paths: Sequence[str] | None = None, skipped: Sequence[int] = ()):
     """A pandas DataFrame, one row per image by Serial: the file (where the data set has
-    files), the user's label (empty where none), the predicted class and its probability,
+    files), the user's label (empty where none), whether the user set it aside (``skipped``),
+    the predicted class and its probability,
     each class's probability (``prob_<class>``), every uncertainty score of the snapshot
     (higher = less certain) and the map position ``x``, ``y``."""
     import pandas as pd
@@ -229,6 +233,9 @@ def predictions_frame(preds, class_names: Sequence[str], labels: Mapping[int, in
     for s, k in (labels or {}).items():
         label[s] = names[k]
     cols["label"] = pd.array(label, dtype="string")
+    set_aside = np.zeros(n, dtype=bool)
+    set_aside[np.asarray(list(skipped), dtype=np.int64)] = True
+    cols["skipped"] = set_aside
     cols["predicted"] = pd.array(np.asarray(names, dtype=object)[pred], dtype="string")
     cols["confidence"] = preds.confidence
     for k, name in enumerate(names):

@@ -312,7 +312,7 @@ def test_predictions_csv_matches_the_npz(toy, workspace, tmp_path, capsys):
     assert main(["predictions", "export", str(out), "--dataset", toy]) == 0
     assert f"for {N} images" in capsys.readouterr().out
     frame = pd.read_csv(out)
-    assert list(frame.columns) == ["Serial", "label", "predicted", "confidence", "prob_ant",
+    assert list(frame.columns) == ["Serial", "label", "skipped", "predicted", "confidence", "prob_ant",
                                    "prob_bee", "prob_cow", "bald", "entropy",
                                    "least_confidence", "margin", "x", "y"]
     check_frame_matches_npz(frame, workspace / "predictions.npz", labels_of(toy))
@@ -422,3 +422,24 @@ def test_map_of_a_map_only_snapshot(toy, tmp_path, capsys):
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["Serial", "x", "y"]
     assert np.array_equal(frame[["x", "y"]].to_numpy(np.float32), grid)
+
+
+def test_a_skipped_image_shows_in_the_exports_and_the_statistics(toy, workspace, tmp_path, capsys):
+    from ssvae.labels import SKIP
+
+    store = LabelStore.for_dataset(load_dataset(toy))
+    store.update({5: SKIP})
+    assert main(["labels", "export", str(tmp_path / "l.jsonl"), "--dataset", toy]) == 0
+    lines = [json.loads(x) for x in (tmp_path / "l.jsonl").read_text().splitlines()]
+    assert {"Serial": 5, "label": None, "skipped": True} in lines and len(lines) == 5
+    assert main(["labels", "export", str(tmp_path / "l.csv"), "--dataset", toy]) == 0
+    assert "5," not in (tmp_path / "l.csv").read_text()  # labels.csv holds real labels only
+    assert main(["predictions", "export", str(tmp_path / "p.csv"), "--dataset", toy]) == 0
+    frame = pd.read_csv(tmp_path / "p.csv")
+    assert frame["skipped"].tolist() == [s == 5 for s in range(N)]
+    capsys.readouterr()
+    assert main(["labels", "stats", "--json", "--dataset", toy]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["labeled"] == 4 and stats["skipped"] == 1
+    assert main(["labels", "stats", "--dataset", toy]) == 0
+    assert "4 of 30 images labeled, 1 skipped" in capsys.readouterr().out

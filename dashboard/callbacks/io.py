@@ -78,7 +78,8 @@ def register(app, ctx) -> None:
             try:
                 if preds is None:
                     raise ExportError("there are no predictions to export yet: train a model first.")
-                frame = predictions_frame(preds, ds.class_names, state.labels.as_dict(), ds.paths)
+                frame = predictions_frame(preds, ds.class_names, state.labels.as_dict(), ds.paths,
+                                          state.labels.skipped())
             except ExportError as exc:
                 text = str(exc)
                 return no_update, ctx.reject(text[0].upper() + text[1:], "export_predictions")

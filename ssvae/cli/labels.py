@@ -77,7 +77,8 @@ def run_export(args) -> int:
         export_label_folders(args.file, labels, ds.images, ds.class_names)
         print(f"wrote {len(labels)} images in {ds.num_classes} class folders to {args.file}")
         return 0
-    text = store.to_csv() if fmt == "csv" else labels_jsonl(labels, ds.class_names, ds.paths)
+    text = (store.to_csv() if fmt == "csv"
+            else labels_jsonl(labels, ds.class_names, ds.paths, store.skipped()))
     write_text_into(args.file, text)
     print(f"wrote {len(labels)} labels to {args.file}",
           file=sys.stderr if is_stdout(args.file) else sys.stdout)

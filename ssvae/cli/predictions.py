@@ -46,8 +46,8 @@ def run_export(args) -> int:
         raise CheckpointError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
                               f"{preds.probs.shape[1]} classes, but '{ds.name}' has {ds.size} and "
                               f"{ds.num_classes}; train again on this data set.")
-    labels = open_store(cfg, ds).as_dict()
-    frame = predictions_frame(preds, ds.class_names, labels, ds.paths)
+    store = open_store(cfg, ds)
+    frame = predictions_frame(preds, ds.class_names, store.as_dict(), ds.paths, store.skipped())
     write_into(args.file, predictions_bytes(frame, fmt))
     print(f"wrote the predictions of {path.parent} for {len(frame)} images "
           f"({frame.shape[1]} columns, {fmt}) to {args.file}",
