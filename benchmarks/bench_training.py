@@ -5,9 +5,10 @@
 - label-action server time, idle and while a retrain runs (target p95 ≤ 100 ms);
 - retrain click to first training step, first and second retrain (target ≤ 1 s for the second);
 - run end (last epoch done) to a refreshed page, polling the panel once a second as the
-  browser does (target ≤ 2 s).
+  browser does (target ≤ 2 s);
+- Stop: click to the run ended, in the middle of an epoch (target ≤ 2 s; issue 11).
 
-    python benchmarks/bench_training.py [--epochs 10] [--labels 100] [--quick]
+    python benchmarks/bench_training.py [--epochs 10] [--labels 100] [--quick] [--stop-only]
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from ssvae.workspace import dataset_from_config  # noqa: E402
 from ssvae.config import load_config  # noqa: E402
 
 TARGETS = {"label_p95_during_training_ms": 100, "second_retrain_first_step_s": 1.0,
-           "run_end_to_refreshed_page_s": 2.0}
+           "run_end_to_refreshed_page_s": 2.0, "stop_to_run_ended_s": 2.0}
 
 
 def free_port() -> int:
@@ -149,12 +150,35 @@ def retrain(page, app, epochs, label_rng=None, n_labels=0) -> dict:
             "label_ms_during": during}
 
 
+def stop_latency(page, app, repeats: int = 3) -> dict:
+    """Start a long retrain, click Stop in the middle of an epoch, time until the run ended."""
+    worker = app.ssvae.state.worker
+    out = []
+    for _ in range(repeats):
+        n_before = len(worker.channel.runs())
+        assert page.trigger("train-start.n_clicks", 1, form(worker, 30)).result["ok"]
+        wait_until(lambda: (worker.status().get("progress") or 0) >= 0.5, 120,
+                   what="half an epoch", interval=0.01)
+        t_stop = time.time()
+        assert page.trigger("train-stop.n_clicks", 1).result["ok"]
+        wait_until(lambda: len(worker.channel.runs()) > n_before, 60, what="the run to end",
+                   interval=0.01)
+        summary = worker.channel.runs()[n_before]
+        out.append({"stop_to_run_ended_s": round(summary["finished_at"] - t_stop, 3),
+                    "status": summary["status"], "epochs_done": summary["epochs"]})
+        wait_until(lambda: worker.status().get("status") == "idle", 60, what="idle")
+    return {"runs": out, "max_s": max(r["stop_to_run_ended_s"] for r in out)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=10, help="epochs per retrain (default 10)")
     ap.add_argument("--labels", type=int, default=100, help="label actions per measurement")
     ap.add_argument("--quick", action="store_true", help="3 epochs per retrain, 30 label actions")
+    ap.add_argument("--stop-only", action="store_true", help="only the Stop latency")
     args = ap.parse_args(argv)
+    if args.stop_only:
+        return main_stop_only()
     if args.quick:
         args.epochs, args.labels = 3, 30
     rng = np.random.default_rng(0)
@@ -182,6 +206,8 @@ def main(argv=None) -> int:
             first = retrain(page, app, args.epochs)
             print("second retrain, labeling while it trains…", flush=True)
             second = retrain(page, app, args.epochs, rng, args.labels)
+            print("Stop in the middle of an epoch…", flush=True)
+            out["stop"] = stop_latency(page, app)
         finally:
             worker.shutdown()
     during = second.pop("label_ms_during")
@@ -195,6 +221,7 @@ def main(argv=None) -> int:
         "label_p95_during_training": out["label_during_training_ms"]["p95"] <= TARGETS["label_p95_during_training_ms"],
         "second_retrain_first_step": second["click_to_first_step_s"] <= TARGETS["second_retrain_first_step_s"],
         "run_end_to_refreshed_page": second["run_end_to_refreshed_page_s"] <= TARGETS["run_end_to_refreshed_page_s"],
+        "stop_to_run_ended": out["stop"]["max_s"] <= TARGETS["stop_to_run_ended_s"],
     }
     out["headline"] = {
         "cold_start_page_s": out["cold_start_with_model"]["to_page_served_s"],
@@ -203,6 +230,28 @@ def main(argv=None) -> int:
         "run_end_to_page_s": second["run_end_to_refreshed_page_s"],
     }
     write_result("training", out)
+    return 0
+
+
+def main_stop_only() -> int:
+    """The Stop latency alone: a worker on a fresh workspace with a quick first model."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cfg = load_config("default", {"train.first_model_steps": 50})
+        ds = dataset_from_config(cfg)
+        ws = page_folder(tmp / "ws")
+        worker = TrainingService(ws, cfg.model_dump(mode="json"))
+        try:
+            app = create_app(ds, tmp / "labels.csv", ws, worker=worker)
+            wait_until(lambda: worker.status().get("status") == "idle", 300, what="the first model")
+            page = HeadlessPage(app)
+            page.load()
+            stop = stop_latency(page, app)
+        finally:
+            worker.shutdown()
+    write_result("training_stop", {"dataset": "mnist (bundled 5k: 4000 pool)", "stop": stop,
+                                   "target_s": TARGETS["stop_to_run_ended_s"],
+                                   "load_average": [round(v, 2) for v in os.getloadavg()]})
     return 0
 
 
