@@ -61,8 +61,15 @@ class TrainingService:
         return self._config
 
     @property
+    def models(self):
+        from ssvae.models_registry import ModelRegistry
+
+        return ModelRegistry(self.workspace)
+
+    @property
     def predictions_path(self) -> Path:
-        return self.workspace / PREDICTIONS
+        """The selected model's predictions snapshot."""
+        return self.models.folder() / PREDICTIONS
 
     # -- the process ------------------------------------------------------------------------
     def worker_alive(self) -> bool:
@@ -73,7 +80,8 @@ class TrainingService:
             if self.worker_alive():
                 return
             spec = {"workspace": str(self.workspace), "store": str(self.store_dir),
-                    "config": self.config_dict, "parent_pid": os.getpid()}
+                    "config": self.config_dict, "parent_pid": os.getpid(),
+                    "model": self.models.selected()}
             self.channel.set_state(status=STARTING, run_id=None, pid=None,
                                    message="starting the training worker")
             ctx = multiprocessing.get_context("spawn")
@@ -134,9 +142,22 @@ class TrainingService:
                                epochs=int(epochs), labels=len(labels), message="run queued")
         self.channel.submit({"type": "train", "run_id": run_id, "epochs": int(epochs),
                              "settings": dict(settings or {}), "submitted_at": time.time(),
+                             "model": self.models.selected(),
                              "labels": sorted([int(s), int(c)] for s, c in labels.items())})
         self.submitted_labels = {int(s): int(c) for s, c in labels.items()}
         return run_id
+
+    def load_model(self, name: str) -> None:
+        """Have the worker serve model ``name`` (the page switched to it); refused while a run
+        trains or is queued. A worker that is not running loads the selected model when it
+        starts."""
+        state = self.status()
+        if self.channel.has_pending_job() or (self.worker_alive() and state.get("status") in BUSY
+                                               and state.get("run_id")):
+            raise TrainingRefused("a training run is in progress; stop it or wait for it to "
+                                  "finish before switching models.")
+        if self.worker_alive():
+            self.channel.submit({"type": "load", "model": name})
 
     def stop_run(self) -> str:
         state = self.status()

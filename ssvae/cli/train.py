@@ -19,7 +19,7 @@ from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
 from ssvae.errors import CheckpointError
 from ssvae.paths import artifacts_root
 from ssvae.workspace import (CHECKPOINT as MODEL_CHECKPOINT, current_checkpoint,
-                             dataset_from_config, model_dir, open_store)
+                             dataset_from_config, model_dir, models, open_store)
 
 CHECKPOINT = "checkpoint.msgpack"
 PREDICTIONS = "predictions.npz"
@@ -202,5 +202,12 @@ def run_train(args) -> int:
     print(f"report: {report}")
     if not args.keep_current:
         folder = publish(run_dir, ds.name)
-        print(f"current model of '{ds.name}': {folder} (rank, map, --resume and the page use it)")
+        models(ds.name).append_run(folder.name, {
+            "run_id": run_dir.name, "source": "ssvae train", "status": "stopped" if result["stopped"]
+            else "early-stopped" if result["early_stopped"] else "finished",
+            "labels": len(labels), "epochs": result["epochs"], "seconds": result["seconds"],
+            "finished_at": time.time(), "test_accuracy": last.get("test_accuracy"),
+            "run_dir": str(run_dir)})
+        print(f"current model of '{ds.name}': {folder} (the selected model '{folder.name}'; "
+              "rank, map, --resume and the page use it)")
     return 0
