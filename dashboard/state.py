@@ -29,7 +29,7 @@ COLOR_NAMES = {"label": "User label", "predicted": "Predicted class",
                "component": "Mixture component"}
 STRATEGY_NAMES = STRATEGY_LABELS  # the one list of strategies lives in ssvae.ranking
 #: the parts of the page that version counters track
-PARTS = ("labels", "selection", "batch", "predictions", "color", "queue", "training")
+PARTS = ("labels", "selection", "batch", "predictions", "color", "queue", "training", "models")
 #: the parts that belong to one browser tab (its session), not to the whole app
 SESSION_PARTS = ("selection", "batch")
 #: the session the current thread acts for (a browser tab's id; None: the app's own)

@@ -30,6 +30,7 @@ class TrainingService:
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._lock = threading.Lock()
         self._config = None
+        self._model_config = None  # ((model, config.yaml mtime), Config)
         #: the labels the last run from this process was given (the page's retrain-as-you-label
         #: option counts new labels from these); None until a run is submitted
         self.submitted_labels: dict[int, int] | None = None
@@ -52,13 +53,28 @@ class TrainingService:
                                    eta_s=None)
 
     @property
-    def config(self):
-        """The app's configuration, to validate training settings here (pydantic, no JAX)."""
+    def base_config(self):
+        """The app's configuration (pydantic, no JAX)."""
         if self._config is None:
             from ssvae.config import config_from_dict
 
             self._config = config_from_dict(self.config_dict, "training worker config")
         return self._config
+
+    @property
+    def config(self):
+        """The selected model's configuration (its own sections over the app's), to validate
+        training settings here; read again when the selection or its config.yaml changes."""
+        reg = self.models
+        name = reg.selected()
+        path = reg.models_root / name / "config.yaml"
+        try:
+            stamp = (name, path.stat().st_mtime_ns)
+        except OSError:
+            stamp = (name, None)
+        if self._model_config is None or self._model_config[0] != stamp:
+            self._model_config = (stamp, reg.config_for(name, self.base_config))
+        return self._model_config[1]
 
     @property
     def models(self):
