@@ -238,6 +238,7 @@ class ModelRegistry:
         return self.models_root / name
 
     def select(self, name: str) -> None:
+        self.ensure()
         with self._lock:
             if not self.exists(name):
                 raise self._unknown(name)
@@ -250,6 +251,7 @@ class ModelRegistry:
     def delete(self, name: str) -> str:
         """Delete model ``name`` and return the selected model afterwards. Refused for an
         unknown name, the only model, and the selected model while it trains."""
+        self.ensure()
         with self._lock:
             names = self.names()
             if name not in names:
@@ -271,6 +273,7 @@ class ModelRegistry:
 
     def rename(self, old: str, new: str) -> None:
         check_name(new)
+        self.ensure()
         with self._lock:
             names = self.names()
             if old not in names:

@@ -45,6 +45,7 @@ class TrainingService:
         if run_id and state.get("status") in BUSY and not any(
                 r.get("run_id") == run_id for r in self.channel.runs()):
             self.channel.publish_run({"run_id": run_id, "status": "interrupted", "labels": state.get("labels"),
+                                      "model": state.get("model") or self.models.selected(),
                                       "error": "the app stopped while this run was training",
                                       "finished_at": state.get("updated") or time.time()},
                                      new_result=False)
@@ -132,6 +133,7 @@ class TrainingService:
             if state.get("run_id") and state.get("status") in BUSY:
                 self.channel.publish_run({"run_id": state["run_id"], "status": "failed",
                                           "error": message, "labels": state.get("labels"),
+                                          "model": state.get("model"),
                                           "finished_at": time.time()}, new_result=False)
             state = self.channel.set_state(status=DEAD, message=message, eta_s=None)
         return state
