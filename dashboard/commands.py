@@ -798,7 +798,6 @@ def show_selected_model(state: AppState) -> str:
         state.predictions_mtime = path.stat().st_mtime if preds is not None else None
     except OSError:
         state.predictions_mtime = None
-    state.training.pop("run_id", None)
     state.bump("predictions", "queue", "color", "training", "models")
     return note
 
