@@ -174,3 +174,28 @@ def test_a_marker_from_another_live_process_counts(tmp_path):
         proc.kill()
         proc.wait()
     assert reg.training("b") is None and os.path.isdir(reg.models_root / "b")
+
+
+TINY_MIXTURE_YAML = """
+model: {latent_dim: 4, hidden: [32], classifier_hidden: [32], prior: mixture}
+train: {epochs: 1, batch_size: 32, labeled_batch_size: 8, mc_samples: 4}
+"""
+
+
+def test_ssvae_train_trains_the_selected_model_with_its_config(toy, tmp_path, capsys):
+    (tmp_path / "tiny-mix.yaml").write_text(TINY_MIXTURE_YAML)
+    (tmp_path / "labels.csv").write_text("Serial,label\n0,ant\n1,bee\n2,cow\n")
+    data = [*toy, "--labels", str(tmp_path / "labels.csv")]
+    assert cli(capsys, "models", "create", "mix", "--config", str(tmp_path / "tiny-mix.yaml"),
+               "--select", *toy)[0] == 0
+    code, out, err = cli(capsys, "train", *data)  # no --config: the model's own
+    assert code == 0, err
+    assert "the selected model 'mix'" in out
+    run_dir = next((tmp_path / "artifacts" / "runs").iterdir())
+    assert run_dir.name.endswith("-mix") and "prior: mixture" in (run_dir / "config.yaml").read_text()
+    reg = models("toy")
+    assert (reg.folder("mix") / "checkpoint").is_file() and not (reg.folder("default") / "checkpoint").exists()
+    assert [r["status"] for r in reg.runs("mix")] == ["finished"] and reg.runs("default") == []
+    code, _, err = cli(capsys, "train", *data, "--resume", "--epochs", "1")  # continues mix
+    assert code == 0, err
+    assert len(reg.runs("mix")) == 2

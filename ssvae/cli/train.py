@@ -113,9 +113,13 @@ def run_train(args) -> int:
     overrides = {"train.epochs": args.epochs} if args.epochs is not None else {}
     cfg = config_from_args(args, **overrides)
     ds = dataset_from_config(cfg)
+    name = config_name(args.config)
+    if args.config is None and not args.keep_current:  # the selected model's own config
+        reg = models(ds.name)
+        name = reg.selected()
+        cfg = reg.config_for(name, cfg).with_overrides(overrides)
     store = open_store(cfg, ds)
     labels = store.as_dict()
-    name = config_name(args.config)
     asked = resolve_checkpoint(args.resume, ds.name) if args.resume else None
 
     from tqdm import tqdm
