@@ -60,8 +60,10 @@ def _acc(run: dict | None) -> str:
     return f"{100 * acc:.1f}%"
 
 
-def compare_table(infos: list[dict], runs_by_model: dict[str, list[dict]]):
-    """One row per model: its prior and its latest run."""
+def compare_table(infos: list[dict], runs_by_model: dict[str, list[dict]],
+                  app_prior: str | None = None):
+    """One row per model: its prior (``app_prior`` for a model without a config of its own,
+    which trains with the app's) and its latest run."""
     rows = []
     for info in infos:
         runs = runs_by_model.get(info["name"], [])
@@ -71,7 +73,7 @@ def compare_table(infos: list[dict], runs_by_model: dict[str, list[dict]]):
         status = "training" if info.get("training") else (last or {}).get("status", "not trained")
         rows.append(html.Tr([
             html.Td(html.B(info["name"]) if info["selected"] else info["name"]),
-            html.Td(info.get("prior") or "(app's)"),
+            html.Td(info.get("prior") or (f"{app_prior} (app's config)" if app_prior else "app's config")),
             html.Td(f"{len(runs)}"), html.Td(status), html.Td(when),
             html.Td(f"{last['labels']:,}" if last and isinstance(last.get("labels"), int) else "–"),
             html.Td(f"{last['epochs']}" if last and isinstance(last.get("epochs"), int) else "–"),

@@ -40,7 +40,9 @@ def register(app, ctx) -> None:
         if moved is not None and moved == {"predictions"} and seen.get("n") == sum(map(len, runs.values())):
             raise PreventUpdate  # a map refresh that brought no new run
         seen_now["n"] = sum(map(len, runs.values()))
-        return (names, selected, compare_figure(runs, selected), compare_table(infos, runs),
+        app_config = getattr(state.worker, "base_config", None)
+        app_prior = app_config.model.prior if app_config is not None else None
+        return (names, selected, compare_figure(runs, selected), compare_table(infos, runs, app_prior),
                 len(names) < 2, seen_now)
 
     @app.callback(Output("result", "data", allow_duplicate=True),
