@@ -185,3 +185,17 @@ def test_switching_follows_with_the_real_worker(tmp_path):
         assert reg.names() == ["default"]
     finally:
         worker.shutdown(timeout=20)
+
+
+def test_a_selection_made_elsewhere_reaches_the_open_page(page):
+    """`ssvae models select` (or another page process) while this page runs: its next tick
+    shows the other model's map and the selector follows."""
+    app, page, ds, ws = page
+    reg = ModelRegistry(ws)
+    assert app.ssvae.run(CreateModel(model="mix"))["ok"]
+    other = synthetic_predictions(ds, seed=7)
+    other.save(reg.folder("mix") / "predictions.npz")
+    reg.select("mix")  # as the CLI does
+    tick = page.tick()
+    assert np.array_equal(app.ssvae.state.predictions.map2d, other.map2d)
+    assert call_for(tick, "models-select.options").value("models-select", "value") == "mix"

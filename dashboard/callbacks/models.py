@@ -37,9 +37,9 @@ def register(app, ctx) -> None:
             selected = reg.selected()
             infos = [reg.info(n) for n in names]
         runs = runs_by_model(state)
-        if moved is not None and moved == {"predictions"} and seen.get("n") == sum(map(len, runs.values())):
-            raise PreventUpdate  # a map refresh that brought no new run
-        seen_now["n"] = sum(map(len, runs.values()))
+        seen_now.update(n=sum(map(len, runs.values())), names=names, selected=selected)
+        if moved == {"predictions"} and all(seen.get(k) == seen_now[k] for k in ("n", "names", "selected")):
+            raise PreventUpdate  # a map refresh that brought no new run and no other selection
         app_config = getattr(state.worker, "base_config", None)
         app_prior = app_config.model.prior if app_config is not None else None
         return (names, selected, compare_figure(runs, selected), compare_table(infos, runs, app_prior),
