@@ -48,7 +48,7 @@ def test_first_snapshot_draws_the_map_in_the_open_tab(dash_duo, tmp_path):
     wait_until(lambda: graph_ready(dash_duo), what="the map graph to mount")
     assert dash_duo.find_element("#map-placeholder").is_displayed()
     # the first model arrives while this tab is open
-    synthetic_predictions(ds).save(ws / "predictions.npz")
+    synthetic_predictions(ds).save(app.ssvae.state.workspace.predictions)  # the selected model
     dash_duo.wait_for_contains_text("#map-caption", "model after epoch", timeout=15)
     wait_until(lambda: not dash_duo.find_element("#map-placeholder").is_displayed(),
                what="the placeholder to go")
