@@ -36,8 +36,8 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int, default=None, metavar="N",
                    help="epochs to train (default: train.epochs of the config)")
     p.add_argument("--resume", nargs="?", const=CURRENT, default=None, metavar="RUN",
-                   help="continue a model: the data set's current model (artifacts/workspace/"
-                        "<dataset>/, the page's), or the run folder or checkpoint file given")
+                   help="continue a model: the data set's current model (the selected one, "
+                        "'ssvae models list'), or the run folder or checkpoint file given")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default: artifacts/runs/<stamp>-<config>)")
     p.add_argument("--keep-current", action="store_true",
                    help="write only the run folder: do not make this model the data set's "
