@@ -83,9 +83,9 @@ def cold_start(root: Path, labels: Path, wait_first_model: bool, extra: tuple = 
                    ("idle", "training"), 180, "the worker", interval=0.05)
         out["to_worker_ready_s"] = round(time.time() - t0, 2)
         if image_map:  # the first map on the page: the worker's map of the images
-            wait_until(lambda: (ws / "predictions.npz").exists(), 900, "the map of the images",
+            wait_until(lambda: (ws / "models" / "default" / "predictions.npz").exists(), 900, "the map of the images",
                        interval=0.1)
-            out["to_image_map_s"] = round((ws / "predictions.npz").stat().st_mtime - t0, 2)
+            out["to_image_map_s"] = round((ws / "models" / "default" / "predictions.npz").stat().st_mtime - t0, 2)
         if wait_first_model:
             runs = wait_until(lambda: channel.runs(), 1800, "the first model", interval=0.5)
             out["first_model_s"] = round(runs[0]["seconds"], 1)

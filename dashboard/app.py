@@ -15,7 +15,7 @@ from ssvae.errors import SSVAEError
 from ssvae.labels import LabelStore
 from ssvae.predictions import Predictions
 from ssvae.schedule import epochs_for
-from ssvae.workspace import model_dir
+from ssvae.workspace import dataset_dir
 
 from dashboard.callbacks import Context, register_all
 from dashboard.dispatcher import CommandLog, Dispatcher
@@ -30,8 +30,8 @@ MAX_REQUEST_BYTES = 128 * 1024 * 1024  # the largest labels.csv upload (20 MB) f
 
 
 def workspace_for(dataset: Dataset, root: str | Path | None = None) -> Workspace:
-    """The page's folder for ``dataset``: by default the folder of the data set's current model."""
-    return Workspace(Path(root) if root is not None else model_dir(dataset.name))
+    """The page's folder for ``dataset``: by default the data set's folder (its models inside)."""
+    return Workspace(Path(root) if root is not None else dataset_dir(dataset.name))
 
 
 def open_state(dataset: Dataset, labels_path: str | Path | None = None,

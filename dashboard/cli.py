@@ -64,7 +64,8 @@ def serve(args, cfg, ds, worker) -> int:
     state = app.ssvae.state
     print(f"ssvae dashboard: {ds.name}, {ds.size} images, {len(state.labels)} labeled "
           f"({state.labels.path})")
-    print(f"model and page files in {state.workspace.root}")
+    print(f"page files in {state.workspace.root}; model '{state.workspace.model}' in "
+          f"{state.workspace.model_root}")
     if state.predictions is None:
         print("no map yet: " + ("the training worker draws the map of the images, then a first "
                                 "model is training in the background" if worker else

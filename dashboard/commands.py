@@ -745,3 +745,177 @@ class StopTraining(Command):
         state.worker.stop_run()  # refuses when nothing runs
         state.bump("training")
         return Outcome("Stopping: the epochs done are kept, and the map refreshes in a moment.")
+
+
+# -- several models per data set (ssvae.models_registry; the labels are shared) -------------
+#: the configs a model can be created from in the page: shipped ones, or the selected model's
+#: config with the training panel's settings ("current")
+MODEL_CONFIGS = ("default", "mixture", "current")
+
+
+def check_model_name(value: Any, what: str = "Model name") -> str:
+    from ssvae.models_registry import NAME_RE
+
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value.strip()):
+        shown = "empty" if not value else repr(value)[:60]
+        raise CommandError(f"{what} must be 1 to 40 letters, digits, '.', '_' or '-', starting "
+                           f"with a letter or digit, not {shown}.")
+    return value.strip()
+
+
+def _known_model(state: AppState, value: Any) -> str:
+    name = check_model_name(value, "Model")
+    if not state.workspace.models.exists(name):
+        raise CommandError(f"there is no model named '{name}'; the models are: "
+                           f"{', '.join(state.workspace.models.names())}.")
+    return name
+
+
+def _refuse_while_training(state: AppState, what: str) -> None:
+    if state.worker is not None and state.worker.busy():
+        raise CommandError(f"a training run is in progress; stop it or wait for it to finish "
+                           f"before you {what}.")
+
+
+def show_selected_model(state: AppState) -> str:
+    """Put the selected model's predictions in the page (no retrain) and return what the page
+    shows now, as a sentence fragment."""
+    path = state.workspace.predictions
+    preds, note = None, "no map yet: train it (the training worker draws the map of the images first)"
+    if path.is_file():
+        try:
+            loaded = Predictions.load(path)
+            if loaded.fits(state.size, len(state.class_names)):
+                preds = loaded
+                note = ("its map and queue" if loaded.has_model
+                        else "the map of the images; train it for predictions")
+            else:
+                note = "its predictions do not fit this data set; train it again"
+        except SSVAEError as exc:
+            note = f"its predictions could not be read ({exc})"
+    state.predictions = preds
+    try:
+        state.predictions_mtime = path.stat().st_mtime if preds is not None else None
+    except OSError:
+        state.predictions_mtime = None
+    state.bump("predictions", "queue", "color", "training", "models")
+    return note
+
+
+@register
+@dataclass
+class SelectModel(Command):
+    """Switch the page and the training worker to another model of the data set: its
+    checkpoint, predictions, map, queue and runs (no retrain). The labels stay as they are."""
+
+    name: ClassVar[str] = "select_model"
+    logged: ClassVar[bool] = False  # persisted in the data set's selected.json
+    model: Any = None
+
+    def validate(self, state):
+        self._name = _known_model(state, self.model)
+        if self._name != state.workspace.model:
+            _refuse_while_training(state, "switch models")
+
+    def apply(self, state):
+        if state.worker is not None:
+            state.worker.load_model(self._name)  # refuses while a run is queued or training
+        state.workspace.models.select(self._name)
+        note = show_selected_model(state)
+        return Outcome(f"Model '{self._name}' selected: {note}.")
+
+
+@register
+@dataclass
+class CreateModel(Command):
+    """A new, untrained model from a shipped config (default, mixture) or from the selected
+    model's config with the training panel's settings (current). Not selected by itself."""
+
+    name: ClassVar[str] = "create_model"
+    logged: ClassVar[bool] = False  # the model's folder is the record
+    model: Any = None
+    config: Any = "default"
+
+    def validate(self, state):
+        self._name = check_model_name(self.model)
+        if state.workspace.models.exists(self._name):
+            raise CommandError(f"a model named '{self._name}' already exists; choose another name.")
+        self._config = check_choice(self.config, MODEL_CONFIGS, "Config")
+
+    def apply(self, state):
+        from ssvae.config import load_config
+
+        reg = state.workspace.models
+        base = (getattr(state.worker, "base_config", None) or state.worker.config
+                if state.worker is not None else load_config(None))
+        if self._config == "current":
+            cfg = reg.config_for(state.workspace.model, base)
+            settings = state.training.get("settings") or {}
+            overrides = {f"train.{k}": v for k, v in settings.items()
+                         if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            try:
+                cfg = cfg.with_overrides(overrides, "the training panel's settings")
+            except SSVAEError:
+                pass  # settings the config refuses: the model's own config as it is
+            source = f"the settings of model '{state.workspace.model}'"
+        else:
+            cfg = load_config(self._config)
+            source = f"the shipped {self._config} config"
+        reg.create(self._name, cfg, source=source)
+        state.bump("models")
+        return Outcome(f"Model '{self._name}' created from {source} ({cfg.model.prior} prior); "
+                       "select it in the list to label and train with it.")
+
+
+@register
+@dataclass
+class RenameModel(Command):
+    name: ClassVar[str] = "rename_model"
+    logged: ClassVar[bool] = False
+    model: Any = None
+    new_name: Any = None
+
+    def validate(self, state):
+        self._old = _known_model(state, self.model)
+        self._new = check_model_name(self.new_name, "New name")
+        if state.workspace.models.exists(self._new):
+            raise CommandError(f"a model named '{self._new}' already exists; choose another name.")
+        if self._old == state.workspace.model:
+            _refuse_while_training(state, "rename the model it trains")
+
+    def apply(self, state):
+        state.workspace.models.rename(self._old, self._new)  # refuses while it trains
+        state.bump("models", "training")
+        return Outcome(f"Model '{self._old}' renamed to '{self._new}'.")
+
+
+@register
+@dataclass
+class DeleteModel(Command):
+    """Delete a model's folder (checkpoint, predictions, runs); never the labels. Deleting the
+    selected model switches to ``default`` (or the first model left)."""
+
+    name: ClassVar[str] = "delete_model"
+    logged: ClassVar[bool] = False
+    model: Any = None
+
+    def validate(self, state):
+        self._name = _known_model(state, self.model)
+        names = state.workspace.models.names()
+        if len(names) == 1:
+            raise CommandError(f"'{self._name}' is the only model; create another before deleting it.")
+        if self._name == state.workspace.model:
+            _refuse_while_training(state, "delete the model it trains")
+
+    def apply(self, state):
+        was_selected = self._name == state.workspace.model
+        if was_selected and state.worker is not None:
+            rest = [n for n in state.workspace.models.names() if n != self._name]
+            state.worker.load_model("default" if "default" in rest else rest[0])
+        selected = state.workspace.models.delete(self._name)  # refuses while it trains
+        if not was_selected:
+            state.bump("models")
+            return Outcome(f"Model '{self._name}' deleted; the labels are untouched.")
+        note = show_selected_model(state)
+        return Outcome(f"Model '{self._name}' deleted; the labels are untouched. Now on model "
+                       f"'{selected}': {note}.")

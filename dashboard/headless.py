@@ -68,7 +68,7 @@ class HeadlessPage:
     """One browser tab's client-side stores, and the round trips a real tab would make."""
 
     RENDER_STORES = ("seen-map", "seen-queue", "seen-selected", "seen-stats", "seen-history",
-                     "seen-batch", "seen-training", "seen-mixture", "seen-auto")
+                     "seen-batch", "seen-training", "seen-mixture", "seen-auto", "seen-models")
 
     def __init__(self, app):
         self.app = app

@@ -11,6 +11,7 @@ from dashboard.commands import TRAIN_SETTINGS
 from dashboard.figures import accuracy_figure, curves_figure, empty_figure
 from dashboard.keys import class_keys, keys_summary
 from dashboard.mixture import mixture_card
+from dashboard.models_panel import models_card
 from dashboard.state import COLOR_MODES, COLOR_NAMES, STRATEGY_NAMES, AppState
 from ssvae.schedule import epochs_for
 
@@ -335,6 +336,7 @@ def build_layout(state: AppState):
                 dbc.Col(stats_card(state), lg=5, class_name="mb-3"),
                 dbc.Col(training_card(state), lg=7, class_name="mb-3"),
             ], class_name="g-3"),
+            models_card(state),
             mixture_card(state),
         ], fluid=True, class_name="app-body"),
         import_modal(),

@@ -17,6 +17,7 @@ import numpy as np
 
 from ssvae.data import Dataset
 from ssvae.labels import LabelStore
+from ssvae.models_registry import ModelRegistry
 from ssvae.predictions import Predictions
 from ssvae.ranking import DEFAULT_STRATEGY, REPRESENTATION_STRATEGIES, STRATEGIES, STRATEGY_LABELS, rank
 
@@ -28,7 +29,7 @@ COLOR_NAMES = {"label": "User label", "predicted": "Predicted class",
                "component": "Mixture component"}
 STRATEGY_NAMES = STRATEGY_LABELS  # the one list of strategies lives in ssvae.ranking
 #: the parts of the page that version counters track
-PARTS = ("labels", "selection", "batch", "predictions", "color", "queue", "training")
+PARTS = ("labels", "selection", "batch", "predictions", "color", "queue", "training", "models")
 #: the parts that belong to one browser tab (its session), not to the whole app
 SESSION_PARTS = ("selection", "batch")
 #: the session the current thread acts for (a browser tab's id; None: the app's own)
@@ -81,9 +82,24 @@ class LabelDigest:
 
 @dataclass
 class Workspace:
-    """Where one data set's dashboard files live (``artifacts/workspace/<dataset>/``)."""
+    """Where one data set's dashboard files live (``artifacts/workspace/<dataset>/``: command
+    log, store) and its models (``models/<name>/``); ``predictions`` and ``checkpoint`` are
+    the selected model's."""
 
     root: Path
+
+    @property
+    def models(self) -> ModelRegistry:
+        return ModelRegistry(self.root)
+
+    @property
+    def model(self) -> str:
+        """The selected model's name."""
+        return self.models.selected()
+
+    @property
+    def model_root(self) -> Path:
+        return self.models.folder()
 
     @property
     def command_log(self) -> Path:
@@ -91,7 +107,7 @@ class Workspace:
 
     @property
     def predictions(self) -> Path:
-        return self.root / "predictions.npz"
+        return self.model_root / "predictions.npz"
 
     @property
     def store(self) -> Path:
@@ -99,7 +115,7 @@ class Workspace:
 
     @property
     def checkpoint(self) -> Path:
-        return self.root / "checkpoint"
+        return self.model_root / "checkpoint"
 
 
 @dataclass

@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ssvae.data import load_dataset  # noqa: E402
-from ssvae.paths import artifacts_root  # noqa: E402
+from ssvae.workspace import model_dir  # noqa: E402
 from ssvae.predictions import Predictions  # noqa: E402
 from ssvae.ranking import probability_scores  # noqa: E402
 
@@ -55,12 +55,13 @@ def stand_in(ds, dims: int = 16, temperature: float = 0.04, seed: int = 0) -> Pr
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="mnist")
-    ap.add_argument("--out", default=None, help="default: artifacts/workspace/<dataset>/predictions.npz")
+    ap.add_argument("--out", default=None, help="default: the data set's selected model, "
+                                                  "artifacts/workspace/<dataset>/models/<name>/predictions.npz")
     ap.add_argument("--map-only", action="store_true",
                     help="a map-only snapshot (no model: no classes, scores or reconstructions)")
     args = ap.parse_args(argv)
     ds = load_dataset(args.dataset)
-    out = Path(args.out) if args.out else artifacts_root() / "workspace" / ds.name / "predictions.npz"
+    out = Path(args.out) if args.out else model_dir(ds.name) / "predictions.npz"
     preds = stand_in(ds)
     if args.map_only:
         preds = Predictions.map_only(preds.map2d, meta={"stand_in": "pca"})

@@ -2,10 +2,12 @@
 the label store; and where a data set's *current model* lives. The CLI, the dashboard and its
 training worker all come through here.
 
-The current model of a data set is the folder :func:`model_dir`
-(``<workspace>/artifacts/workspace/<dataset>/``): the page's training worker and ``ssvae
-train`` both publish there (``checkpoint``, then ``predictions.npz``), and ``ssvae rank``,
-``ssvae map``, ``ssvae train --resume`` and the page read it unless told otherwise.
+A data set has one folder, :func:`dataset_dir` (``<workspace>/artifacts/workspace/<dataset>/``:
+the page's command log and store), and in it several named models (:func:`models`,
+:mod:`ssvae.models_registry`), one of them selected. The current model is the selected one's
+folder :func:`model_dir` (``…/<dataset>/models/<name>/``): the page's training worker and
+``ssvae train`` both publish there (``checkpoint``, then ``predictions.npz``), and ``ssvae
+rank``, ``ssvae map``, ``ssvae train --resume`` and the page read it unless told otherwise.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from ssvae.config import Config
 from ssvae.data import Dataset, load_dataset
 from ssvae.errors import CheckpointError
 from ssvae.labels import LabelStore
+from ssvae.models_registry import ModelRegistry
 from ssvae.paths import artifacts_root
 
 #: file names inside a model folder (the worker's and ``ssvae train``'s)
@@ -35,9 +38,19 @@ def open_store(cfg: Config, dataset: Dataset) -> LabelStore:
     return LabelStore.for_dataset(dataset, labels_path(cfg, dataset))
 
 
-def model_dir(dataset_name: str) -> Path:
-    """The folder of a data set's current model (and of the page's files for that data set)."""
+def dataset_dir(dataset_name: str) -> Path:
+    """The folder of a data set's page files (command log, store) and of its models."""
     return artifacts_root() / "workspace" / dataset_name
+
+
+def models(dataset_name: str) -> ModelRegistry:
+    """The data set's models (the single-model layout is migrated on first use)."""
+    return ModelRegistry(dataset_dir(dataset_name), dataset_name)
+
+
+def model_dir(dataset_name: str) -> Path:
+    """The folder of a data set's current model: the selected one's."""
+    return models(dataset_name).folder()
 
 
 def _no_model(dataset_name: str, what: str, option: str) -> CheckpointError:

@@ -11,6 +11,7 @@ from selenium.webdriver.common.keys import Keys
 from dash_fixtures import synthetic_dataset, synthetic_predictions, tab_session, wait_until
 from dashboard.app import create_app
 from dashboard.figures import map_grid
+from dashboard.state import Workspace
 
 pytestmark = pytest.mark.browser
 N = 300
@@ -24,7 +25,7 @@ def make_app(tmp_path: Path, with_predictions: bool = True):
     if with_predictions:
         preds = synthetic_predictions(ds)
         preds.map2d[LONELY] = [-8.0, 8.0]  # top left: in view and clear of the mode bar
-        preds.save(ws / "predictions.npz")
+        preds.save(Workspace(ws).predictions)  # the selected model's
     return create_app(ds, tmp_path / "labels.csv", ws)
 
 

@@ -10,6 +10,7 @@ from selenium.webdriver.common.keys import Keys
 
 from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
 from dashboard.app import create_app
+from dashboard.state import Workspace
 from test_dash_browser import press, rows, wait_for_map
 
 pytestmark = pytest.mark.browser
@@ -21,7 +22,7 @@ def make_app(tmp_path: Path, names=TWELVE):
     ds = synthetic_dataset(n=N, k=len(names), class_names=names, root=tmp_path / "data")
     ws = tmp_path / "ws"
     ws.mkdir()
-    synthetic_predictions(ds).save(ws / "predictions.npz")
+    synthetic_predictions(ds).save(Workspace(ws).predictions)  # the selected model's
     return create_app(ds, tmp_path / "labels.csv", ws)
 
 

@@ -48,7 +48,7 @@ def test_first_snapshot_draws_the_map_in_the_open_tab(dash_duo, tmp_path):
     wait_until(lambda: graph_ready(dash_duo), what="the map graph to mount")
     assert dash_duo.find_element("#map-placeholder").is_displayed()
     # the first model arrives while this tab is open
-    synthetic_predictions(ds).save(ws / "predictions.npz")
+    synthetic_predictions(ds).save(app.ssvae.state.workspace.predictions)  # the selected model
     dash_duo.wait_for_contains_text("#map-caption", "model after epoch", timeout=15)
     wait_until(lambda: not dash_duo.find_element("#map-placeholder").is_displayed(),
                what="the placeholder to go")
@@ -98,12 +98,12 @@ def test_map_only_snapshot_then_first_model_in_the_same_tab(dash_duo, tmp_path):
     app = create_app(ds, tmp_path / "labels.csv", ws)
     dash_duo.start_server(app)
     wait_until(lambda: graph_ready(dash_duo), what="the map graph to mount")
-    map_only_predictions(ds).save(ws / "predictions.npz")  # the worker's first write
+    map_only_predictions(ds).save(app.ssvae.state.workspace.predictions)  # the worker's first write
     dash_duo.wait_for_contains_text("#map-notice", "classifier has no labels yet", timeout=15)
     wait_until(lambda: map_ink(dash_duo) >= MIN_INK, timeout=15, what="the images' map drawn")
     assert "no model yet" in dash_duo.find_element("#map-caption").text
     assert dash_duo.find_element("#sel-pred").text == "no model yet"
-    synthetic_predictions(ds).save(ws / "predictions.npz")  # then the first model
+    synthetic_predictions(ds).save(app.ssvae.state.workspace.predictions)  # then the first model
     dash_duo.wait_for_contains_text("#map-caption", "model after epoch", timeout=15)
     wait_until(lambda: not dash_duo.find_element("#map-notice").is_displayed(), what="the notice to go")
     dash_duo.wait_for_contains_text("#sel-pred", "model:", timeout=10)

@@ -9,6 +9,7 @@ from selenium.webdriver.common.keys import Keys
 
 from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
 from dashboard.app import create_app
+from dashboard.state import Workspace
 
 pytestmark = pytest.mark.browser
 N = 200
@@ -18,7 +19,7 @@ def make_app(tmp_path: Path):
     ds = synthetic_dataset(n=N, root=tmp_path / "data")
     ws = tmp_path / "ws"
     ws.mkdir(exist_ok=True)
-    synthetic_predictions(ds).save(ws / "predictions.npz")
+    synthetic_predictions(ds).save(Workspace(ws).predictions)  # the selected model's
     return create_app(ds, tmp_path / "labels.csv", ws)
 
 

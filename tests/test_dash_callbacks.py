@@ -297,7 +297,7 @@ def test_first_predictions_replace_the_placeholder(tmp_path, ds):
     page = HeadlessPage(app)
     page.load()
     page.trigger("key-event.data", {"key": "4"})  # labeling before any model
-    synthetic_predictions(ds).save(ws / "predictions.npz")
+    synthetic_predictions(ds).save(app.ssvae.state.workspace.predictions)  # the selected model
     tick = page.tick()
     assert "first trained model" in tick.result["message"]
     m = next(c for c in tick.calls if "map.figure" in c.output)

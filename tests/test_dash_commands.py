@@ -238,7 +238,7 @@ def test_load_predictions_and_strategies_without_model(ds, tmp_path):
     assert disp.dispatch(Label(int(state.queue()[0]), 1)).ok
     res = disp.dispatch(LoadPredictions())
     assert not res.ok and "not found" in res.message
-    synthetic_predictions(ds).save(ws / "predictions.npz")
+    synthetic_predictions(ds).save(state.workspace.predictions)  # the selected model's
     v = state.versions["predictions"]
     res = disp.dispatch(LoadPredictions())
     assert res.ok and state.predictions is not None and state.versions["predictions"] == v + 1

@@ -13,6 +13,7 @@ from dashboard.app import create_app
 from dashboard.callbacks.training import history_table, progress_view
 from dashboard.figures import accuracy_figure, curves_figure
 from dashboard.headless import HeadlessPage
+from dashboard.state import Workspace
 from ssvae.predictions import STAGE_IMAGES, Predictions
 
 
@@ -25,7 +26,7 @@ def open_page(tmp_path, ds, preds):
     ws = tmp_path / "ws"
     ws.mkdir(parents=True, exist_ok=True)
     if preds is not None:
-        preds.save(ws / "predictions.npz")
+        preds.save(Workspace(ws).predictions)  # the selected model's
     app = create_app(ds, tmp_path / "labels.csv", ws)
     page = HeadlessPage(app)
     return app, page, {c.output.split(".")[2]: c for c in page.load().calls}

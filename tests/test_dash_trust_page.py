@@ -9,6 +9,7 @@ import pytest
 from dash_fixtures import synthetic_dataset, synthetic_predictions
 from dashboard.app import create_app
 from dashboard.headless import HeadlessPage
+from dashboard.state import Workspace
 from ssvae.labels import LabelStore
 
 
@@ -20,8 +21,8 @@ def ds(tmp_path):
 def make_app(tmp_path, ds):
     ws = tmp_path / "ws"
     ws.mkdir(exist_ok=True)
-    if not (ws / "predictions.npz").exists():
-        synthetic_predictions(ds).save(ws / "predictions.npz")
+    if not Workspace(ws).predictions.exists():  # the selected model's
+        synthetic_predictions(ds).save(Workspace(ws).predictions)
     return create_app(ds, tmp_path / "labels.csv", ws)
 
 

@@ -193,7 +193,8 @@ def test_map_with_a_model_writes_its_map_and_predictions(toy, tmp_path, capsys):
     assert list(rows[0]) == ["Serial", "x", "y", "predicted", "uncertainty"]
     assert rows[5] == {"Serial": "5", "x": "5", "y": "-5", "predicted": ["ant", "bee", "cow"][(y[5] + 1) % 3],
                        "uncertainty": "0.2000"}
-    # the default finds the data set's workspace under artifacts/ too
+    # the default finds the data set's current model under artifacts/ too, also in the
+    # single-model layout of earlier versions (moved into models/default/ on first use)
     default_ws = tmp_path / "artifacts" / "workspace" / "toy"
     default_ws.mkdir(parents=True)
     (default_ws / "predictions.npz").write_bytes((ws / "predictions.npz").read_bytes())

@@ -288,7 +288,7 @@ def workspace(toy):
     from ssvae.workspace import model_dir
 
     ws = model_dir("toy")
-    ws.mkdir(parents=True)
+    ws.mkdir(parents=True, exist_ok=True)
     fake_predictions(N, 3).save(ws / "predictions.npz")
     return ws
 

@@ -46,9 +46,13 @@ def test_train_writes_a_complete_run_and_rank_uses_it(tiny, capsys):
     preds = Predictions.load(run / "predictions.npz")
     assert preds.probs.shape == (150, 3) and "bald" in preds.scores
     # the run's model is now the data set's current one, where the page and rank look
-    current = tiny["art"] / "workspace" / "tiny"
+    current = tiny["art"] / "workspace" / "tiny" / "models" / "default"  # the selected model
     assert (current / "checkpoint").read_bytes() == (run / "checkpoint.msgpack").read_bytes()
     assert (current / "predictions.npz").read_bytes() == (run / "predictions.npz").read_bytes()
+    from ssvae.workspace import models
+
+    runs_of_model = models("tiny").runs("default")  # the model's run history
+    assert [r["status"] for r in runs_of_model] == ["finished"] and runs_of_model[0]["labels"] == 3
 
     capsys.readouterr()
     assert main(["rank", *args, "-k", "7", "--strategy", "margin"]) == 0

@@ -93,7 +93,7 @@ def test_second_start_refused_then_stop_keeps_epochs(service, tiny):
     assert summary["status"] == "stopped" and 1 <= summary["epochs"] < 5000, summary
     assert service.status()["status"] == IDLE
     assert service.channel.result_version() >= 1  # stopping refreshes the predictions
-    assert (service.workspace / "checkpoint").exists()
+    assert (service.models.folder() / "checkpoint").exists()
     with pytest.raises(TrainingRefused, match="nothing to stop"):
         service.stop_run()
     # the labels snapshot was taken at start; the next run trains on more labels, warm
@@ -154,7 +154,7 @@ def test_stop_before_a_whole_epoch_writes_nothing(service, tiny):
     service.stop_run()  # before the worker has even picked the job up
     summary = wait_run(service, run)
     assert summary["status"] == "stopped" and summary["epochs"] == 0
-    assert not (service.workspace / "checkpoint").exists()
+    assert not (service.models.folder() / "checkpoint").exists()
     assert service.channel.result_version() == 0
     # what is there is the map of the images the worker drew before any model
     from ssvae.predictions import Predictions

@@ -134,13 +134,14 @@ def page_snapshot(n: int = 40, k: int = 3) -> Predictions:
 def test_rank_and_the_page_find_the_current_model(toy, tmp_path, capsys):
     assert main(["rank", "--dataset", toy, "--strategy", "margin"]) == 2
     err = capsys.readouterr().err
-    folder = tmp_path.resolve() / "artifacts" / "workspace" / "toy"
+    dataset_folder = tmp_path.resolve() / "artifacts" / "workspace" / "toy"
+    folder = dataset_folder / "models" / "default"  # the selected model's
     assert f"no predictions.npz in {folder}" in err and "ssvae train" in err and err.count("\n") == 1
     with pytest.raises(Exception, match="--resume DIR"):
         current_checkpoint("toy")
 
     assert model_dir("toy") == folder
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     page_snapshot().save(folder / "predictions.npz")  # as the page's worker publishes it
     assert current_predictions("toy") == folder / "predictions.npz"
     assert main(["rank", "--dataset", toy, "--strategy", "margin", "-k", "3"]) == 0
@@ -153,4 +154,5 @@ def test_rank_and_the_page_find_the_current_model(toy, tmp_path, capsys):
     from dashboard.app import open_state
 
     state, _ = open_state(load_dataset(toy))
-    assert state.workspace.root == folder and state.predictions is not None
+    assert state.workspace.root == dataset_folder and state.workspace.model_root == folder
+    assert state.predictions is not None

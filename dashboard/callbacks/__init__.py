@@ -23,7 +23,8 @@ from dashboard.state import AppState
 #: reads or changes what belongs to one tab (selection, map selection, undo and redo)
 SESSION = State("session-id", "data")
 
-FEATURES = ("sync", "map", "queue", "selected", "labeling", "stats", "io", "training", "mixture")
+FEATURES = ("sync", "map", "queue", "selected", "labeling", "stats", "io", "training", "mixture",
+            "models")
 
 
 @dataclass

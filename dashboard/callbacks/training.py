@@ -21,6 +21,7 @@ from dashboard.commands import SetAutoRetrain, StartTraining, StopTraining, TRAI
 from dashboard.figures import accuracy_figure, curves_extension, curves_figure
 from dashboard.text import plural
 from dashboard.worker.protocol import BUSY, DEAD, ERROR, IDLE, QUEUED, STARTING, STOPPING, TRAINING
+from ssvae.models_registry import DEFAULT_MODEL
 from ssvae.schedule import epochs_for
 
 BADGE = {IDLE: ("idle", "secondary"), QUEUED: ("queued", "info"), STARTING: ("starting", "info"),
@@ -90,6 +91,16 @@ def history_table(runs: list[dict]):
                                                      "val loss", "test acc", "time")]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, borderless=True,
                      class_name="mb-0 small train-table")
+
+
+def model_runs(state, channel, model: str) -> list[dict]:
+    """The runs of ``model``: its history file, and runs the worker published for it that the
+    file lacks (a run its worker died in; runs from before models had names count as the
+    ``default`` model's)."""
+    own = state.workspace.models.runs(model)
+    ids = {r.get("run_id") for r in own}
+    return own + [r for r in channel.runs() if r.get("model", DEFAULT_MODEL) == model
+                  and r.get("run_id") not in ids]
 
 
 def register(app, ctx) -> None:
@@ -166,9 +177,10 @@ def register(app, ctx) -> None:
         seen = seen if isinstance(seen, dict) else {}
         error = channel.error()
         run_id = status.get("run_id") or seen.get("run")
+        model = state.workspace.model  # the runs table and accuracy chart are the selected model's
         key = {"pv": channel.progress_version(), "status": status.get("status"),
                "epoch": status.get("progress"), "msg": status.get("message"), "run": run_id,
-               "err": (error or {}).get("at")}
+               "err": (error or {}).get("at"), "model": model}
         if {k: seen.get(k) for k in key} == key:
             raise PreventUpdate  # nothing moved: HTTP 204
 
@@ -184,8 +196,8 @@ def register(app, ctx) -> None:
         else:
             figure, extend = no_update, no_update
 
-        runs = channel.runs()
-        if seen.get("runs") != len(runs) or seen.get("run") is None:
+        runs = model_runs(state, channel, model)
+        if seen.get("runs") != len(runs) or seen.get("run") is None or seen.get("model") != model:
             history, accuracy = history_table(runs), accuracy_figure(runs)
         else:
             history, accuracy = no_update, no_update

@@ -34,25 +34,44 @@ class Worker:
     """Holds the warm model between runs and serves jobs from the channel."""
 
     def __init__(self, spec: dict[str, Any]):
-        from ssvae.workspace import dataset_from_config
         from ssvae.config import config_from_dict
+        from ssvae.models_registry import ModelRegistry
+        from ssvae.workspace import dataset_from_config
 
         self.spec = spec
-        self.workspace = Path(spec["workspace"])
+        self.workspace = Path(spec["workspace"])  # the data set's folder; models inside
         self.channel = Channel(spec["store"])
-        self.config = config_from_dict(spec["config"], "training worker config")
-        self.dataset = dataset_from_config(self.config)
+        self.base_config = config_from_dict(spec["config"], "training worker config")
+        self.registry = ModelRegistry(self.workspace)
+        #: the model this worker serves (its config, checkpoint, predictions)
+        self.model = spec.get("model") or self.registry.selected()
+        self.config = self.registry.config_for(self.model, self.base_config)
+        self.dataset = dataset_from_config(self.base_config)
         self.trainer = None
         self.parent_pid = spec.get("parent_pid")
 
     # -- model ----------------------------------------------------------------------------
     @property
+    def model_root(self) -> Path:
+        return self.registry.models_root / self.model
+
+    @property
     def checkpoint_path(self) -> Path:
-        return self.workspace / CHECKPOINT
+        return self.model_root / CHECKPOINT
 
     @property
     def predictions_path(self) -> Path:
-        return self.workspace / PREDICTIONS
+        return self.model_root / PREDICTIONS
+
+    def switch_model(self, name: str) -> str:
+        """Serve model ``name`` from now on: its config and its last good checkpoint (or a new
+        model), and the map of the images where it has no snapshot yet."""
+        self.registry.folder(name)  # a one-sentence ModelError for a model that is gone
+        self.model = name
+        self.config = self.registry.config_for(name, self.base_config)
+        self.trainer = None
+        self.draw_image_map()
+        return self.load_model()
 
     def load_model(self) -> str:
         """The newest good checkpoint (or an older good one kept beside it) if one fits, else a
@@ -103,6 +122,23 @@ class Worker:
                 break
             if job.get("type") == "train":
                 self.run(job)
+            elif job.get("type") == "load":
+                self.load(job)
+
+    def load(self, job: dict[str, Any]) -> None:
+        """Switch to the model the page selected (no training)."""
+        name = job.get("model")
+        self.channel.set_state(status=STARTING, run_id=None, model=name,
+                               message=f"loading model '{name}'")
+        try:
+            what = self.switch_model(name)
+        except Exception as exc:
+            log.exception("could not load model %s", name)
+            message = f"could not load model '{name}': {exc}"
+            self.channel.publish_error(message)
+            self.channel.set_state(status=ERROR, model=self.model, message=message)
+            return
+        self.channel.set_state(status=IDLE, model=name, message=f"model '{name}': {what}")
 
     def run(self, job: dict[str, Any]) -> None:
         run_id = job["run_id"]
@@ -114,8 +150,10 @@ class Worker:
         last_stop_poll = [0.0, False]
         first_step: list[float | None] = [None]
         polls = [0]
+        model = job.get("model") or self.model
         self.channel.set_state(status=TRAINING, run_id=run_id, epoch=0, progress=0.0, epochs=epochs,
-                               eta_s=None, started_at=t0, labels=len(labels), message="")
+                               eta_s=None, started_at=t0, labels=len(labels), message="",
+                               model=model)
 
         def on_progress(metrics: dict[str, Any]) -> None:
             now = time.time()
@@ -146,16 +184,20 @@ class Worker:
             return bool(last_stop_poll[1])
 
         summary: dict[str, Any] = {"run_id": run_id, "labels": len(labels), "started_at": t0,
-                                   "epochs_requested": epochs, "settings": job.get("settings", {})}
+                                   "epochs_requested": epochs, "settings": job.get("settings", {}),
+                                   "model": model}
         from ssvae.pipeline import train_and_publish
 
         try:
+            if model != self.model or self.trainer is None:
+                self.switch_model(model)
             self.apply_settings(job.get("settings") or {})
-            outcome = train_and_publish(self.trainer, epochs, labels,
-                                        checkpoint=self.checkpoint_path,
-                                        predictions=self.predictions_path,
-                                        previous=self.previous_predictions(),
-                                        on_progress=on_progress, should_stop=should_stop)
+            with self.registry.training_marker(model, run_id):
+                outcome = train_and_publish(self.trainer, epochs, labels,
+                                            checkpoint=self.checkpoint_path,
+                                            predictions=self.predictions_path,
+                                            previous=self.previous_predictions(),
+                                            on_progress=on_progress, should_stop=should_stop)
             result = outcome.result
             history = result["history"]
             trained_at = time.time()
@@ -175,6 +217,7 @@ class Worker:
                 summary["warning"] = outcome.warning
                 message += f"; warning: {outcome.warning}"
             self.channel.publish_run(summary, new_result=changed)
+            self.registry.append_run(model, summary)
             self.channel.set_state(status=IDLE, eta_s=None, epoch=len(history), message=message)
         except Exception as exc:  # training failed: report, keep the worker and the last good model
             log.exception("training run %s failed", run_id)
@@ -186,6 +229,7 @@ class Worker:
                            finished_at=time.time())
             self.channel.publish_error(message, run_id)
             self.channel.publish_run(summary, new_result=False)
+            self.registry.append_run(model, summary)
             self.channel.set_state(status=ERROR, eta_s=None, message=message,
                                    trace=traceback.format_exc(limit=5))
             try:
@@ -236,7 +280,7 @@ def run_worker(spec: dict[str, Any]) -> None:
                 drawn = f"; map of the images drawn in {time.time() - t0:.1f} s"
             channel.set_state(status=STARTING, pid=os.getpid(), message="loading the model")
         what = worker.load_model() + drawn
-        channel.set_state(status=IDLE, pid=os.getpid(), message=what)
+        channel.set_state(status=IDLE, pid=os.getpid(), message=what, model=worker.model)
         worker.serve()
     except Exception as exc:
         channel.publish_error(f"training worker could not start: {type(exc).__name__}: {exc}")

@@ -30,6 +30,7 @@ class TrainingService:
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._lock = threading.Lock()
         self._config = None
+        self._model_config = None  # ((model, config.yaml mtime), Config)
         #: the labels the last run from this process was given (the page's retrain-as-you-label
         #: option counts new labels from these); None until a run is submitted
         self.submitted_labels: dict[int, int] | None = None
@@ -44,6 +45,7 @@ class TrainingService:
         if run_id and state.get("status") in BUSY and not any(
                 r.get("run_id") == run_id for r in self.channel.runs()):
             self.channel.publish_run({"run_id": run_id, "status": "interrupted", "labels": state.get("labels"),
+                                      "model": state.get("model") or self.models.selected(),
                                       "error": "the app stopped while this run was training",
                                       "finished_at": state.get("updated") or time.time()},
                                      new_result=False)
@@ -52,8 +54,8 @@ class TrainingService:
                                    eta_s=None)
 
     @property
-    def config(self):
-        """The app's configuration, to validate training settings here (pydantic, no JAX)."""
+    def base_config(self):
+        """The app's configuration (pydantic, no JAX)."""
         if self._config is None:
             from ssvae.config import config_from_dict
 
@@ -61,8 +63,30 @@ class TrainingService:
         return self._config
 
     @property
+    def config(self):
+        """The selected model's configuration (its own sections over the app's), to validate
+        training settings here; read again when the selection or its config.yaml changes."""
+        reg = self.models
+        name = reg.selected()
+        path = reg.models_root / name / "config.yaml"
+        try:
+            stamp = (name, path.stat().st_mtime_ns)
+        except OSError:
+            stamp = (name, None)
+        if self._model_config is None or self._model_config[0] != stamp:
+            self._model_config = (stamp, reg.config_for(name, self.base_config))
+        return self._model_config[1]
+
+    @property
+    def models(self):
+        from ssvae.models_registry import ModelRegistry
+
+        return ModelRegistry(self.workspace)
+
+    @property
     def predictions_path(self) -> Path:
-        return self.workspace / PREDICTIONS
+        """The selected model's predictions snapshot."""
+        return self.models.folder() / PREDICTIONS
 
     # -- the process ------------------------------------------------------------------------
     def worker_alive(self) -> bool:
@@ -73,7 +97,8 @@ class TrainingService:
             if self.worker_alive():
                 return
             spec = {"workspace": str(self.workspace), "store": str(self.store_dir),
-                    "config": self.config_dict, "parent_pid": os.getpid()}
+                    "config": self.config_dict, "parent_pid": os.getpid(),
+                    "model": self.models.selected()}
             self.channel.set_state(status=STARTING, run_id=None, pid=None,
                                    message="starting the training worker")
             ctx = multiprocessing.get_context("spawn")
@@ -108,6 +133,7 @@ class TrainingService:
             if state.get("run_id") and state.get("status") in BUSY:
                 self.channel.publish_run({"run_id": state["run_id"], "status": "failed",
                                           "error": message, "labels": state.get("labels"),
+                                          "model": state.get("model"),
                                           "finished_at": time.time()}, new_result=False)
             state = self.channel.set_state(status=DEAD, message=message, eta_s=None)
         return state
@@ -134,9 +160,22 @@ class TrainingService:
                                epochs=int(epochs), labels=len(labels), message="run queued")
         self.channel.submit({"type": "train", "run_id": run_id, "epochs": int(epochs),
                              "settings": dict(settings or {}), "submitted_at": time.time(),
+                             "model": self.models.selected(),
                              "labels": sorted([int(s), int(c)] for s, c in labels.items())})
         self.submitted_labels = {int(s): int(c) for s, c in labels.items()}
         return run_id
+
+    def load_model(self, name: str) -> None:
+        """Have the worker serve model ``name`` (the page switched to it); refused while a run
+        trains or is queued. A worker that is not running loads the selected model when it
+        starts."""
+        state = self.status()
+        if self.channel.has_pending_job() or (self.worker_alive() and state.get("status") in BUSY
+                                               and state.get("run_id")):
+            raise TrainingRefused("a training run is in progress; stop it or wait for it to "
+                                  "finish before switching models.")
+        if self.worker_alive():
+            self.channel.submit({"type": "load", "model": name})
 
     def stop_run(self) -> str:
         state = self.status()

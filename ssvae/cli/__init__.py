@@ -11,7 +11,7 @@ import sys
 from ssvae.errors import SSVAEError
 
 COMMAND_MODULES = ("data", "labels", "predictions", "train", "rank", "map", "simulate", "evaluate",
-                   "compare")
+                   "compare", "models")
 # Other packages add sub-commands through this entry-point group (the web app adds
 # `ssvae dashboard`), so the library never imports them.
 PLUGIN_GROUP = "ssvae.commands"

@@ -25,7 +25,8 @@ def register(sub) -> None:
     add_data_args(p, labels=False)
     p.add_argument("--run", default=None, metavar="DIR",
                    help="a run folder (or any folder holding a predictions.npz) whose map to use "
-                        "(default: the data set's current model, artifacts/workspace/<dataset>/)")
+                        "(default: the data set's current model, the selected one: "
+                        "artifacts/workspace/<dataset>/models/<name>/)")
     p.add_argument("--images", action="store_true",
                    help="embed the images themselves even where a model exists")
     p.add_argument("--seed", type=int, default=0, help="seed of the image map (default: 0)")

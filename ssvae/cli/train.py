@@ -19,7 +19,7 @@ from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
 from ssvae.errors import CheckpointError
 from ssvae.paths import artifacts_root
 from ssvae.workspace import (CHECKPOINT as MODEL_CHECKPOINT, current_checkpoint,
-                             dataset_from_config, model_dir, open_store)
+                             dataset_from_config, model_dir, models, open_store)
 
 CHECKPOINT = "checkpoint.msgpack"
 PREDICTIONS = "predictions.npz"
@@ -36,8 +36,8 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int, default=None, metavar="N",
                    help="epochs to train (default: train.epochs of the config)")
     p.add_argument("--resume", nargs="?", const=CURRENT, default=None, metavar="RUN",
-                   help="continue a model: the data set's current model (artifacts/workspace/"
-                        "<dataset>/, the page's), or the run folder or checkpoint file given")
+                   help="continue a model: the data set's current model (the selected one, "
+                        "'ssvae models list'), or the run folder or checkpoint file given")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default: artifacts/runs/<stamp>-<config>)")
     p.add_argument("--keep-current", action="store_true",
                    help="write only the run folder: do not make this model the data set's "
@@ -113,9 +113,13 @@ def run_train(args) -> int:
     overrides = {"train.epochs": args.epochs} if args.epochs is not None else {}
     cfg = config_from_args(args, **overrides)
     ds = dataset_from_config(cfg)
+    name = config_name(args.config)
+    if args.config is None and not args.keep_current:  # the selected model's own config
+        reg = models(ds.name)
+        name = reg.selected()
+        cfg = reg.config_for(name, cfg).with_overrides(overrides)
     store = open_store(cfg, ds)
     labels = store.as_dict()
-    name = config_name(args.config)
     asked = resolve_checkpoint(args.resume, ds.name) if args.resume else None
 
     from tqdm import tqdm
@@ -202,5 +206,12 @@ def run_train(args) -> int:
     print(f"report: {report}")
     if not args.keep_current:
         folder = publish(run_dir, ds.name)
-        print(f"current model of '{ds.name}': {folder} (rank, map, --resume and the page use it)")
+        models(ds.name).append_run(folder.name, {
+            "run_id": run_dir.name, "source": "ssvae train", "status": "stopped" if result["stopped"]
+            else "early-stopped" if result["early_stopped"] else "finished",
+            "labels": len(labels), "epochs": result["epochs"], "seconds": result["seconds"],
+            "finished_at": time.time(), "test_accuracy": last.get("test_accuracy"),
+            "run_dir": str(run_dir)})
+        print(f"current model of '{ds.name}': {folder} (the selected model '{folder.name}'; "
+              "rank, map, --resume and the page use it)")
     return 0
