@@ -13,8 +13,7 @@ from dashboard.worker.service import TrainingService
 from dash_fixtures import wait_until
 from model_fixtures import tiny_npz
 from ssvae.workspace import dataset_from_config
-from test_dash_browser import press, rows
-from test_training_browser import click, js
+from browser_helpers import click, js, press, rows
 
 pytestmark = pytest.mark.browser
 

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
+from dash_fixtures import synthetic_dataset, synthetic_predictions, tab_session, wait_until
 from dashboard.app import create_app
 from dashboard.state import Workspace
-from test_dash_browser import press, rows, wait_for_map
+from browser_helpers import press, rows, wait_for_map
 
 pytestmark = pytest.mark.browser
 N = 200
@@ -34,12 +34,12 @@ def test_twelve_classes_have_keys_on_their_buttons_and_letters_label(dash_duo, t
             dash_duo.driver.find_elements("css selector", ".label-buttons .label-btn kbd")]
     assert keys == list("0123456789ab")
     assert "0–9, a–b" in dash_duo.find_element(".keys-hint").text
-    first = app.ssvae.state.selected
+    first = tab_session(app).selected
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {first}", timeout=10)
     press(dash_duo, "b")
     wait_until(lambda: f"{first},c11" in rows(app), what="the label from key b")
     dash_duo.wait_for_contains_text("#message", f"Labeled Serial {first} as c11", timeout=10)
-    second = wait_until(lambda: app.ssvae.state.selected if app.ssvae.state.selected != first else None,
+    second = wait_until(lambda: tab_session(app).selected if tab_session(app).selected != first else None,
                         what="auto-advance")
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {second}", timeout=10)
     press(dash_duo, "z")  # a letter no class has: not sent, nothing labeled
@@ -54,7 +54,7 @@ def test_shift_letters_label_the_classes_after_the_lowercase_ones(dash_duo, tmp_
     dash_duo.start_server(app)
     wait_for_map(dash_duo)
     assert dash_duo.find_element(".label-buttons .label-btn:last-child kbd").text == "⇧A"
-    first = app.ssvae.state.selected
+    first = tab_session(app).selected
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {first}", timeout=10)
     press(dash_duo, "a", Keys.SHIFT)
     wait_until(lambda: f"{first},n35" in rows(app), what="the label from Shift+A")

@@ -4,16 +4,15 @@ placeholder into a drawn map in that tab, without a reload."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
 
+from browser_helpers import LONELY, N, graph_ready, make_app, point_position, rows, wait_for_map
 from dash_fixtures import synthetic_dataset, synthetic_predictions, tab_session, wait_until
 from dashboard.app import create_app
-from test_dash_browser import N, rows
 
 pytestmark = pytest.mark.browser
 #: pixels that must differ from the panel's background before the map counts as drawn; 300
@@ -30,12 +29,6 @@ def map_ink(dash_duo) -> int:
     colors, counts = np.unique(px, axis=0, return_counts=True)
     background = colors[counts.argmax()]
     return int((np.abs(px - background).sum(axis=1) > 40).sum())
-
-
-def graph_ready(dash_duo) -> bool:
-    """The graph component has mounted and plotted (its async bundle is loaded)."""
-    return bool(dash_duo.driver.execute_script(
-        "const gd=document.querySelector('#map .js-plotly-plot'); return !!(gd && gd._fullLayout);"))
 
 
 def test_first_snapshot_draws_the_map_in_the_open_tab(dash_duo, tmp_path):
@@ -57,7 +50,6 @@ def test_first_snapshot_draws_the_map_in_the_open_tab(dash_duo, tmp_path):
 
 def test_lasso_a_cluster_and_label_it(dash_duo, tmp_path):
     from dashboard.figures import map_grid
-    from test_dash_browser import make_app, point_position, wait_for_map
 
     app = make_app(tmp_path)
     dash_duo.start_server(app)
@@ -118,7 +110,6 @@ def test_hover_card_and_no_loading_tooltip_after_a_click(dash_duo, tmp_path):
     from flask import request
 
     from dashboard.figures import map_grid
-    from test_dash_browser import LONELY, make_app, point_position, wait_for_map
 
     app = make_app(tmp_path)
 

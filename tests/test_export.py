@@ -407,7 +407,7 @@ def test_predictions_to_a_pipe_keep_the_status_line_out(toy, workspace):
     rc, out, err = run_cli("predictions", "export", "/dev/stdout", "--dataset", toy)
     assert rc == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("Serial,label,predicted") and len(lines) == N + 1
+    assert lines[0].startswith("Serial,label,skipped,predicted") and len(lines) == N + 1
     assert "wrote the predictions" in err and "wrote" not in out
 
 

@@ -12,8 +12,7 @@ from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
 from dashboard.app import create_app
 from dashboard.state import Workspace
 from ssvae.models_registry import ModelRegistry
-from test_dash_browser import N
-from test_dash_browser_map import graph_ready
+from browser_helpers import N, graph_ready
 
 pytestmark = pytest.mark.browser
 

@@ -12,22 +12,9 @@ from dashboard.worker.service import TrainingService
 from model_fixtures import tiny_npz
 from ssvae.workspace import dataset_from_config
 from dash_fixtures import tab_session, wait_until
-from test_dash_browser import press, rows
+from browser_helpers import click, js, press, rows
 
 pytestmark = pytest.mark.browser
-
-
-def js(dash_duo, code):
-    return dash_duo.driver.execute_script(code)
-
-
-def click(dash_duo, selector):
-    el = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
-    wait_until(lambda: dash_duo.driver.execute_script(
-        "const r = arguments[0].getBoundingClientRect();"
-        "return r.top >= 0 && r.bottom <= window.innerHeight;", el), what=f"{selector} in view")
-    el.click()
 
 
 def curve_points(dash_duo) -> int:
