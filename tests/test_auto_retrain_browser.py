@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.worker.service import TrainingService
-from dash_fixtures import wait_until
+from dash_fixtures import tab_session, wait_until
 from model_fixtures import tiny_npz
 from ssvae.workspace import dataset_from_config
 from browser_helpers import click, js, press, rows
@@ -54,11 +54,12 @@ def test_runs_start_by_themselves_while_labels_keep_being_acknowledged(dash_duo,
         for i in range(12):
             # a person presses a key on the image they see: wait for the tab to show the
             # selection that labeling advanced to (the label is written before the advance)
-            (shown,) = wait_until(lambda: (state.selected is not None
-                                           and state.labels.get(state.selected) is None
-                                           and dash_duo.find_element("#sel-title").text
-                                           == f"Serial {state.selected}" and (state.selected,)),
-                                  timeout=10, what="the next unlabeled image shown")
+            def shown_unlabeled():
+                sel = tab_session(app).selected  # the tab's own selection
+                return (sel is not None and state.labels.get(sel) is None
+                        and dash_duo.find_element("#sel-title").text == f"Serial {sel}" and (sel,))
+
+            (shown,) = wait_until(shown_unlabeled, timeout=10, what="the next unlabeled image shown")
             k = i % 3
             t0 = time.monotonic()
             press(dash_duo, str(k))  # advance after labeling: the next queue image
