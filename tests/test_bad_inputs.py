@@ -395,7 +395,8 @@ def _body(page, kind):
     dep = page.find("key-event.data")
     good = {"output": dep["output"], "outputs": {"id": "result", "property": "data"},
             "inputs": [{"id": "key-event", "property": "data", "value": {"key": "1"}}],
-            "state": [{"id": "shown-serial", "property": "data", "value": 2}],
+            "state": [{"id": "shown-serial", "property": "data", "value": 2},
+                      {"id": "session-id", "property": "data", "value": "tab-1"}],
             "changedPropIds": ["key-event.data"]}
     if kind == "GOOD":
         return json.dumps(good)
