@@ -54,6 +54,11 @@ class Channel:
         key, _ = self.cache.peek(prefix="job")
         return key is not None
 
+    def last_pending_job(self) -> dict[str, Any] | None:
+        """The newest job not yet taken by the worker (jobs run in order), or None."""
+        key, job = self.cache.peek(prefix="job", side="back")
+        return job if key is not None else None
+
     def clear_jobs(self) -> None:
         while self.next_job() is not None:
             pass

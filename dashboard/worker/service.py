@@ -146,7 +146,8 @@ class TrainingService:
                   settings: Mapping[str, Any] | None = None) -> str:
         """Submit a run on a snapshot of ``labels``; refused while another run is going."""
         state = self.status()
-        if self.channel.has_pending_job():
+        queued = self.channel.last_pending_job()
+        if queued is not None and queued.get("type") != "load":  # a model switch may go first
             raise TrainingRefused("a training run is already queued; wait for it to start or press Stop.")
         if self.worker_alive() and state.get("status") in BUSY and state.get("run_id"):
             raise TrainingRefused(
