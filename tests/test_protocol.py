@@ -26,3 +26,17 @@ def test_a_run_may_follow_a_queued_model_switch_but_not_a_queued_run(tmp_path, m
     assert svc.channel.last_pending_job()["run_id"] == run_id
     with pytest.raises(TrainingRefused, match="already queued"):
         svc.start_run({0: 1}, 1)
+
+
+def test_switching_again_while_a_switch_is_queued_is_allowed(tmp_path, monkeypatch):
+    from model_fixtures import tiny_config
+
+    svc = TrainingService(tmp_path / "ws", tiny_config().model_dump(mode="json"))
+    monkeypatch.setattr(svc, "worker_alive", lambda: True)
+    monkeypatch.setattr(svc, "status", lambda: {"status": "idle"})
+    svc.load_model("a")
+    svc.load_model("b")  # the worker takes both, in order: it ends on b
+    assert svc.channel.last_pending_job() == {"type": "load", "model": "b"}
+    svc.channel.submit({"type": "train", "run_id": "r"})
+    with pytest.raises(TrainingRefused, match="before switching models"):
+        svc.load_model("a")

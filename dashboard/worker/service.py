@@ -171,8 +171,9 @@ class TrainingService:
         trains or is queued. A worker that is not running loads the selected model when it
         starts."""
         state = self.status()
-        if self.channel.has_pending_job() or (self.worker_alive() and state.get("status") in BUSY
-                                               and state.get("run_id")):
+        queued = self.channel.last_pending_job()  # an earlier switch still queued is no run
+        if (queued is not None and queued.get("type") != "load") or (
+                self.worker_alive() and state.get("status") in BUSY and state.get("run_id")):
             raise TrainingRefused("a training run is in progress; stop it or wait for it to "
                                   "finish before switching models.")
         if self.worker_alive():
