@@ -181,3 +181,18 @@ def collapse_warning(probs: np.ndarray, labels, class_names) -> str | None:
     return (f"the model has collapsed: it predicts '{name}' for every labeled image and "
             f"{share:.0%} of all images, although the labels span "
             f"{len(set(labels.values()))} classes (try a smaller learning rate).")
+
+
+def load_trained(path, dataset) -> "Predictions":
+    """The predictions of a trained model at ``path`` for ``dataset``; one sentence when the
+    file holds only the map of the images or another data set's predictions."""
+    preds = Predictions.load(path)
+    if not preds.has_model:
+        raise CheckpointError(f"{path}: holds only the map of the images, no trained model yet; "
+                              "train one first.")
+    if not preds.fits(dataset.size, dataset.num_classes):
+        raise CheckpointError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
+                              f"{preds.probs.shape[1]} classes, but '{dataset.name}' has "
+                              f"{dataset.size} and {dataset.num_classes}; train again on this "
+                              "data set.")
+    return preds

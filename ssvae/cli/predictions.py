@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
-from ssvae.errors import CheckpointError
 from ssvae.export import PREDICTION_FORMATS
 
 
@@ -30,7 +29,7 @@ def run_export(args) -> int:
     from ssvae.cli.map import find_predictions
     from ssvae.export import (check_file_target, is_stdout, prediction_format, predictions_bytes,
                               predictions_frame, write_into)
-    from ssvae.predictions import Predictions
+    from ssvae.predictions import load_trained
     from ssvae.workspace import current_predictions, dataset_from_config, open_store
 
     fmt = prediction_format(args.file, args.format)
@@ -38,14 +37,7 @@ def run_export(args) -> int:
     cfg = config_from_args(args)
     ds = dataset_from_config(cfg)
     path = find_predictions(ds.name, args.run) or current_predictions(ds.name)  # says where it looked
-    preds = Predictions.load(path)
-    if not preds.has_model:
-        raise CheckpointError(f"{path}: holds only the map of the images, no trained model yet; "
-                              "train one first.")
-    if not preds.fits(ds.size, ds.num_classes):
-        raise CheckpointError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
-                              f"{preds.probs.shape[1]} classes, but '{ds.name}' has {ds.size} and "
-                              f"{ds.num_classes}; train again on this data set.")
+    preds = load_trained(path, ds)
     store = open_store(cfg, ds)
     frame = predictions_frame(preds, ds.class_names, store.as_dict(), ds.paths, store.skipped())
     write_into(args.file, predictions_bytes(frame, fmt))

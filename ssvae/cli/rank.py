@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
 from ssvae.workspace import dataset_from_config, open_store
-from ssvae.errors import CheckpointError, SSVAEError
+from ssvae.errors import SSVAEError
 from ssvae.ranking import STRATEGIES, rank
 
 
@@ -31,7 +31,7 @@ def register(sub) -> None:
 
 def run_rank(args) -> int:
     from ssvae.cli.train import PREDICTIONS
-    from ssvae.predictions import Predictions
+    from ssvae.predictions import load_trained
     from ssvae.workspace import current_predictions
 
     cfg = config_from_args(args)
@@ -46,14 +46,7 @@ def run_rank(args) -> int:
         path = Path(args.run) / PREDICTIONS
     else:
         path = current_predictions(ds.name)
-    preds = Predictions.load(path)
-    if not preds.has_model:
-        raise CheckpointError(f"{path}: holds only the map of the images, no trained model yet; "
-                              "train one first.")
-    if not preds.fits(ds.size, ds.num_classes):
-        raise CheckpointError(f"{path}: predictions are for {preds.probs.shape[0]} images and "
-                              f"{preds.probs.shape[1]} classes, but '{ds.name}' has {ds.size} and "
-                              f"{ds.num_classes}; train again on this data set.")
+    preds = load_trained(path, ds)
     chosen = rank(preds.scores, strategy, k, store.done_mask(), diverse=diverse, latent=preds.latent,
                   features=getattr(preds, "embedding", None), num_classes=ds.num_classes,
                   seed=cfg.train.seed)
