@@ -174,6 +174,8 @@ def test_switching_follows_with_the_real_worker(tmp_path):
         assert not refused["ok"] and "training run is in progress" in refused["message"]
         refused = run(DeleteModel(model="mix"))
         assert not refused["ok"] and "training run is in progress" in refused["message"]
+        # a run stopped before its first whole epoch writes nothing (ssvae.pipeline): stop after one
+        wait_until(lambda: worker.status().get("epoch", 0) >= 1, 120, "the run on 'mix' to finish an epoch")
         worker.stop_run()
         wait_until(lambda: len(reg.runs("mix")) == 1, 60, "the run on 'mix' to end")
         assert reg.runs("mix")[0]["model"] == "mix"
