@@ -64,8 +64,9 @@ def test_runs_start_by_themselves_while_labels_keep_being_acknowledged(dash_duo,
             t0 = time.monotonic()
             before = len(rows(app))
             press(dash_duo, str(k))  # advance after labeling: the next queue image
-            # acknowledged on disk (a finished run may move the shown image just before the key)
-            wait_until(lambda: len(rows(app)) > before, timeout=5,
+            # acknowledged on disk (a finished run may move the shown image just before the key);
+            # how fast is printed below, not asserted: a CI machine under load took over 5 s
+            wait_until(lambda: len(rows(app)) > before, timeout=30,
                        what=f"label {i + 1} acknowledged")
             waits.append(time.monotonic() - t0)
             starts.add(worker.status().get("run_id"))
