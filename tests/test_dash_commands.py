@@ -264,7 +264,7 @@ def test_plugins_register_commands_through_the_same_dispatcher(ds, ws, tmp_path)
         name: ClassVar[str] = "test_start_training"
         epochs: int = 1
 
-        def apply(self, state):
+        def apply(self, state, change):
             state.training["running"] = True
             state.bump("training")
             return Outcome("started")
