@@ -20,9 +20,9 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from ssvae.errors import SSVAEError
-from ssvae.labels import LOCK_TIMEOUT_S, SKIP
+from ssvae.labels import LOCK_TIMEOUT_S
 
-from dashboard.commands import Command, CommandError, Redo, Undo
+from dashboard.commands import Command, CommandError, LabelWriter, UndoHistory
 from dashboard.state import AppState
 
 log = logging.getLogger(__name__)
@@ -181,23 +181,18 @@ class Dispatcher:
         """
         with self.lock:
             try:
-                changed = self.state.labels.refresh()
+                return LabelWriter(self.state).take_in()
             except SSVAEError as exc:  # e.g. a malformed file: keep what the page has
                 log.warning("%s", exc)
                 return False
-            if changed:
-                self.state.reset_digest()
-                self.state.record_history()
-                self.state.bump("labels")
-            return changed
 
     def dispatch(self, cmd: Command, session: str | None = None) -> Result:
         """Apply ``cmd`` for browser tab ``session`` (None: the app itself)."""
         with self.lock, self.state.session(session):
             try:
                 self.sync()
-                cmd.validate(self.state)
-                outcome = cmd.apply(self.state)
+                change = cmd.validate(self.state)
+                outcome = cmd.apply(self.state, change)
             except (CommandError, SSVAEError) as exc:
                 return Result(False, _sentence(str(exc)), dict(self.state.versions), cmd.name)
             except OSError as exc:  # e.g. the disk is full: labels.csv kept its old content
@@ -206,7 +201,7 @@ class Dispatcher:
             message, warning = outcome.message, outcome.warning
             if cmd.logged:
                 # "sel": the selection after the command, so a restart comes back to the same image
-                entry = {"cmd": cmd.name, "args": cmd.to_json(), "sel": self.state.selected}
+                entry = {"cmd": cmd.name, "args": cmd.log_args(change), "sel": self.state.selected}
                 if self.state.session_id is not None:
                     entry["session"] = self.state.session_id
                 if outcome.effect is not None:
@@ -214,7 +209,7 @@ class Dispatcher:
                     entry["message"] = outcome.message
                 if outcome.log:
                     entry.update(outcome.log)
-                if outcome.effect is not None or isinstance(cmd, (Undo, Redo)):
+                if outcome.labels_entry:
                     entry["n"] = len(self.state.labels)
                     entry["fp"] = self.state.digest.hex()
                 try:
@@ -223,16 +218,14 @@ class Dispatcher:
                 except OSError as exc:
                     log.error("command log %s: %s", self.log.path, exc)
                     logged = False
-                    if outcome.effect is not None or isinstance(cmd, (Undo, Redo)):
+                    if outcome.labels_entry:
                         reason = getattr(exc, "strerror", None) or str(exc)
                         message = (_sentence(message) + " " if message else "") + (
                             f"Undo is not available for this change: the command log "
                             f"{self.log.path} could not be written ({reason}); the labels are saved.")
                         warning = True
-                if outcome.effect is not None:
-                    if logged:
-                        self.state.undo_stack.append(entry)
-                    self.state.redo_stack.clear()
+                if outcome.effect is not None:  # a change that could not be logged cannot be undone
+                    UndoHistory(self.state.current).record(entry if logged else None)
             result = Result(True, message, dict(self.state.versions), cmd.name, warning)
             for listener in self.listeners:
                 listener(cmd, result)
@@ -258,23 +251,14 @@ class Dispatcher:
                 sid = entry.get("session")
                 with state.session(sid):
                     sess = state.current
-                    if name in ("undo", "redo"):
-                        src, dst = ((sess.undo_stack, sess.redo_stack) if name == "undo"
-                                    else (sess.redo_stack, sess.undo_stack))
-                        if src:
-                            moved = src.pop()
-                            if entry.get("partial") is not None:  # only some changes were made
-                                moved = {**moved, "effect": {"changes": entry["partial"]}}
-                            if not entry.get("dropped"):
-                                dst.append(moved)
-                    elif "effect" in entry:
-                        sess.undo_stack.append(entry)
-                        sess.redo_stack.clear()
-                    elif name != "external_change":
-                        try:
-                            Command.from_json(name, entry.get("args") or {}).restore(state)
-                        except (CommandError, SSVAEError, ValueError, TypeError):
-                            pass
+                    try:
+                        cmd = Command.from_json(name, entry.get("args") or {})
+                    except CommandError:  # no longer known: its label change still counts for undo
+                        cmd = Command()
+                    try:  # the same undo history the dispatcher records into
+                        cmd.replay(state, entry, UndoHistory(sess))
+                    except (CommandError, SSVAEError, ValueError, TypeError):
+                        pass
                     sel = entry.get("sel")
                     if isinstance(sel, int) and not isinstance(sel, bool) and 0 <= sel < state.size:
                         sess.selected = sel

@@ -439,7 +439,13 @@ class LabelStore:
         """Read another labels.csv and compute the merged labels without writing anything."""
         if prefer not in ("ours", "theirs"):
             raise LabelsError(f"conflict policy '{prefer}' is not one of: ours, theirs.")
-        theirs = read_labels(Path(path), self.num_items, self.class_names)
+        return self.plan_merge_labels(read_labels(Path(path), self.num_items, self.class_names), prefer)
+
+    def plan_merge_labels(self, theirs: Mapping[int, int],
+                          prefer: str = "ours") -> tuple[dict[int, int], MergeReport]:
+        """The merged labels of ours and ``theirs`` (already parsed), without writing anything."""
+        if prefer not in ("ours", "theirs"):
+            raise LabelsError(f"conflict policy '{prefer}' is not one of: ours, theirs.")
         report = MergeReport(kept=prefer)
         merged = dict(self._labels)
         for s, l in theirs.items():

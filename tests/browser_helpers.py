@@ -6,23 +6,20 @@ from pathlib import Path
 
 from selenium.webdriver.common.action_chains import ActionChains
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
+from dash_fixtures import page_workspace, synthetic_dataset, synthetic_predictions, wait_until
 from dashboard.app import create_app
-from dashboard.state import Workspace
 
 N = 300
 LONELY = 7  # a point placed alone at a corner of the map, easy to click
 
 
-def make_app(tmp_path: Path, with_predictions: bool = True):
-    ds = synthetic_dataset(n=N, root=tmp_path / "data")
-    ws = tmp_path / "ws"
-    ws.mkdir(exist_ok=True)
+def make_app(tmp_path: Path, with_predictions: bool = True, n: int = N):
+    ds = synthetic_dataset(n=n, root=tmp_path / "data")
+    preds = None
     if with_predictions:
         preds = synthetic_predictions(ds)
         preds.map2d[LONELY] = [-8.0, 8.0]  # top left: in view and clear of the mode bar
-        preds.save(Workspace(ws).predictions)  # the selected model's
-    return create_app(ds, tmp_path / "labels.csv", ws)
+    return create_app(ds, tmp_path / "labels.csv", page_workspace(tmp_path, preds, selected_model=True))
 
 
 def rows(app) -> list[str]:

@@ -39,6 +39,32 @@ def pytest_setup_options():
     return options
 
 
+# -- the dashboard tests' shared set-up (tests/dash_fixtures.py); a module overrides a fixture
+# by defining its own of the same name (e.g. a larger ``ds``)
+@pytest.fixture
+def ds(tmp_path):
+    """A synthetic data set of 120 images in 10 classes (labels under ``tmp_path/data``)."""
+    from dash_fixtures import synthetic_dataset
+
+    return synthetic_dataset(n=120, root=tmp_path / "data")
+
+
+@pytest.fixture
+def ws(tmp_path, ds):
+    """The page's workspace folder ``tmp_path/ws`` with a trained model's predictions."""
+    from dash_fixtures import page_workspace, synthetic_predictions
+
+    return page_workspace(tmp_path, synthetic_predictions(ds))
+
+
+@pytest.fixture
+def page(app):
+    """A tab that has loaded the module's ``app``."""
+    from dash_fixtures import tab
+
+    return tab(app)
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("browser") is None:
         return

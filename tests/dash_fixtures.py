@@ -1,11 +1,15 @@
-"""Small synthetic data sets and predictions for the dashboard tests (no JAX, no real data)."""
+"""Small synthetic data sets and predictions for the dashboard tests (no JAX, no real data),
+and the page's workspace, state and headless tabs built on them. The fixtures ``ds``, ``ws``
+and ``page`` (tests/conftest.py) use these."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from dashboard.headless import wait_until  # noqa: F401  (re-exported for the tests)
+from dashboard.app import create_app, open_state
+from dashboard.headless import HeadlessPage, wait_until  # noqa: F401  (re-exported for the tests)
+from dashboard.state import Workspace
 from ssvae.data import Dataset
 from ssvae.predictions import Predictions
 from ssvae.ranking import probability_scores
@@ -55,3 +59,35 @@ def tab_session(app):
     the app's own one while no tab has called back yet."""
     sessions = [s for sid, s in app.ssvae.state.sessions.items() if sid is not None]
     return sessions[-1] if sessions else app.ssvae.state.current
+
+
+def page_workspace(root: Path, preds: Predictions | None = None, selected_model: bool = False) -> Path:
+    """``root/ws``, a page's workspace folder, with ``preds`` as the page's predictions: in the
+    single-model layout (``ws/predictions.npz``, migrated when the page opens) or, with
+    ``selected_model``, in the selected model's folder."""
+    ws = root / "ws"
+    ws.mkdir(parents=True, exist_ok=True)
+    if preds is not None:
+        preds.save(Workspace(ws).predictions if selected_model else ws / "predictions.npz")
+    return ws
+
+
+def opened(ds: Dataset, ws: Path, root: Path):
+    """The page's state and dispatcher on ``ws`` with labels in ``root/labels.csv``, as a
+    server start opens them (a second call is a restart)."""
+    return open_state(ds, root / "labels.csv", ws)
+
+
+def tab(app) -> HeadlessPage:
+    """A browser tab on ``app`` that has loaded the page."""
+    page = HeadlessPage(app)
+    page.load()
+    return page
+
+
+def open_page(root: Path, ds: Dataset, preds: Predictions | None = None, selected_model: bool = False):
+    """An app on a fresh workspace under ``root`` and a tab that loads it:
+    ``(app, page, the load's action)``."""
+    app = create_app(ds, root / "labels.csv", page_workspace(root, preds, selected_model))
+    page = HeadlessPage(app)
+    return app, page, page.load()

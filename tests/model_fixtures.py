@@ -31,6 +31,18 @@ def make_images(n: int, h: int, w: int, c: int, classes: int, seed: int):
     return np.clip(x, 0, 255).astype(np.uint8), y.astype(np.int64)
 
 
+def save_npz(path, n: int, side: int, parts: tuple[str, ...] = ("x", "y", "x_test", "y_test"),
+             n_test: int = 30):
+    """A 3-class data set (a, b, c) as an ``npz:`` file: ``n`` images of ``side`` × ``side`` ×
+    1 and ``n_test`` test images; ``parts`` leaves out the truth or the test split. Returns
+    the images and their truth."""
+    x, y = make_images(n, side, side, 1, 3, 0)
+    xt, yt = make_images(n_test, side, side, 1, 3, 1)
+    arrays = {"x": x, "y": y, "x_test": xt, "y_test": yt}
+    np.savez(path, **{k: arrays[k] for k in parts}, class_names=np.array(["a", "b", "c"]))
+    return x, y
+
+
 def tiny_dataset(n: int = 240, h: int = 12, w: int = 12, c: int = 1, classes: int = 3,
                  seed: int = 0, name: str = "tiny") -> Dataset:
     x, y = make_images(n, h, w, c, classes, seed)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions
-from dashboard.app import open_state
+import dash_fixtures
+from dash_fixtures import page_workspace, synthetic_predictions
 from dashboard.autoretrain import AutoRetrain, label_changes, settings_of
 from dashboard.commands import Label, RemoveLabel, SetAutoRetrain, StartTraining
 from dashboard.worker.protocol import DEAD, ERROR, IDLE, TRAINING
@@ -49,20 +49,12 @@ class StandInWorker:
 
 
 @pytest.fixture
-def ds(tmp_path):
-    return synthetic_dataset(n=120, root=tmp_path / "data")
-
-
-@pytest.fixture
 def ws(tmp_path, ds):
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    synthetic_predictions(ds, num_labels=0).save(ws / "predictions.npz")
-    return ws
+    return page_workspace(tmp_path, synthetic_predictions(ds, num_labels=0))
 
 
 def opened(ds, ws, tmp_path):
-    state, disp = open_state(ds, tmp_path / "labels.csv", ws)
+    state, disp = dash_fixtures.opened(ds, ws, tmp_path)
     state.worker = StandInWorker()
     return state, disp
 
@@ -152,6 +144,6 @@ def test_the_option_and_the_panel_epochs_survive_a_restart(ds, ws, tmp_path):
     state.worker.finish()
     assert disp.dispatch(SetAutoRetrain(on=True, every=12, pause_s=2.5)).ok
     assert disp.dispatch(StartTraining(epochs=1, settings={}, auto=True)).ok  # an auto run
-    again, _ = open_state(ds, tmp_path / "labels.csv", ws)
+    again, _ = dash_fixtures.opened(ds, ws, tmp_path)
     assert again.training["auto"] == {"on": True, "every": 12, "pause_s": 2.5}
     assert again.training["epochs"] == 7 and again.training["settings"] == {"learning_rate": 0.002}

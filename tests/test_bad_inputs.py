@@ -332,17 +332,13 @@ def test_labels_path_that_cannot_be_a_file(tmp_path, data_root, capsys, where):
 
 # -- the page's HTTP endpoints ----------------------------------------------------------------
 @pytest.fixture
-def page(tmp_path):
+def app(tmp_path):  # a tab on it is the shared ``page`` fixture
     from dash_fixtures import synthetic_dataset
 
     from dashboard.app import create_app
-    from dashboard.headless import HeadlessPage
 
     ds = synthetic_dataset(n=40, root=tmp_path)
-    app = create_app(ds, tmp_path / "labels.csv", tmp_path / "ws")
-    p = HeadlessPage(app)
-    p.load()
-    return p
+    return create_app(ds, tmp_path / "labels.csv", tmp_path / "ws")
 
 
 def _snapshot(page):

@@ -1,41 +1,14 @@
 """Headless Chromium: the S key skips an image, and two tabs keep their own selection and undo."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
-from dashboard.app import create_app
-from dashboard.state import Workspace
+from browser_helpers import make_app, press, rows
+from dash_fixtures import wait_until
 
 pytestmark = pytest.mark.browser
 N = 200
-
-
-def make_app(tmp_path: Path):
-    ds = synthetic_dataset(n=N, root=tmp_path / "data")
-    ws = tmp_path / "ws"
-    ws.mkdir(exist_ok=True)
-    synthetic_predictions(ds).save(Workspace(ws).predictions)  # the selected model's
-    return create_app(ds, tmp_path / "labels.csv", ws)
-
-
-def rows(app) -> list[str]:
-    path = app.ssvae.state.labels.path
-    return path.read_text().splitlines()[1:] if path.exists() else []
-
-
-def press(driver, key, *modifiers):
-    chain = ActionChains(driver)
-    for m in modifiers:
-        chain = chain.key_down(m)
-    chain = chain.send_keys(key)
-    for m in reversed(modifiers):
-        chain = chain.key_up(m)
-    chain.perform()
 
 
 def shown(dash_duo) -> int:
@@ -51,10 +24,10 @@ def session_id(driver) -> str:
 
 
 def test_s_key_skips_the_image(dash_duo, tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, n=N)
     dash_duo.start_server(app)
     first = shown(dash_duo)
-    press(dash_duo.driver, "s")
+    press(dash_duo, "s")
     wait_until(lambda: app.ssvae.state.labels.skipped() == [first], what="the skip")
     wait_until(lambda: shown(dash_duo) != first, what="the next image")
     dash_duo.wait_for_contains_text("#stats-summary", "1 skipped", timeout=10)
@@ -62,16 +35,16 @@ def test_s_key_skips_the_image(dash_duo, tmp_path):
     assert (tmp_path / "labels.skipped.csv").read_text() == f"Serial\n{first}\n"
     queue = dash_duo.driver.find_elements("css selector", "#queue [data-serial]")
     assert str(first) not in [q.get_attribute("data-serial") for q in queue]
-    press(dash_duo.driver, "z", Keys.CONTROL)  # undone like a label
+    press(dash_duo, "z", Keys.CONTROL)  # undone like a label
     wait_until(lambda: app.ssvae.state.labels.skipped() == [], what="the undo of the skip")
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {first}", timeout=10)
     # digits still label
-    press(dash_duo.driver, "3")
+    press(dash_duo, "3")
     wait_until(lambda: rows(app) == [f"{first},3"], what="the digit label")
 
 
 def test_two_tabs_keep_their_own_selection_and_undo(dash_duo, tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, n=N)
     dash_duo.start_server(app)
     driver = dash_duo.driver
     tab_a = driver.current_window_handle
@@ -90,21 +63,21 @@ def test_two_tabs_keep_their_own_selection_and_undo(dash_duo, tmp_path):
     items[3].click()
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {b_image}", timeout=10)
     assert b_image != b_first and b_image != a_image
-    press(driver, "5")  # B labels its image
+    press(dash_duo, "5")  # B labels its image
     wait_until(lambda: f"{b_image},5" in rows(app), what="B's label")
 
     driver.switch_to.window(tab_a)
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {a_image}", timeout=10)
-    press(driver, "1")  # A labels the image A shows, not B's
+    press(dash_duo, "1")  # A labels the image A shows, not B's
     wait_until(lambda: f"{a_image},1" in rows(app), what="A's label")
     assert f"{b_image},1" not in rows(app)
-    press(driver, "z", Keys.CONTROL)  # A's undo undoes A's label, B's stays
+    press(dash_duo, "z", Keys.CONTROL)  # A's undo undoes A's label, B's stays
     wait_until(lambda: f"{a_image},1" not in rows(app), what="A's undo")
     assert rows(app) == [f"{b_image},5"]
 
     driver.switch_to.window(tab_b)
     driver.find_element("css selector", "body").click()
-    press(driver, "z", Keys.CONTROL)
+    press(dash_duo, "z", Keys.CONTROL)
     wait_until(lambda: rows(app) == [], what="B's undo")
 
     driver.switch_to.window(tab_a)  # a reload keeps the tab's session: redo is still there

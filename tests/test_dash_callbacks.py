@@ -17,18 +17,8 @@ def ds(tmp_path):
 
 
 @pytest.fixture
-def app(tmp_path, ds):
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    synthetic_predictions(ds).save(ws / "predictions.npz")
+def app(tmp_path, ds, ws):
     return create_app(ds, tmp_path / "labels.csv", ws)
-
-
-@pytest.fixture
-def page(app):
-    p = HeadlessPage(app)
-    p.load()
-    return p
 
 
 def labels_csv(app):

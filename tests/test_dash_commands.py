@@ -7,28 +7,10 @@ from typing import ClassVar  # module level: dataclasses must see it to skip Cla
 
 import pytest
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions
-from dashboard.app import open_state
+from dash_fixtures import opened, synthetic_dataset, synthetic_predictions
 from dashboard.commands import (COMMANDS, ClearBatch, Command, ImportLabels, Label, LabelBatch,
                                 LoadPredictions, Redo, RemoveLabel, Select, SelectBatch, SetColorBy,
                                 SetStrategy, Step, Undo)
-
-
-@pytest.fixture
-def ds(tmp_path):
-    return synthetic_dataset(n=120, root=tmp_path / "data")
-
-
-@pytest.fixture
-def ws(tmp_path, ds):
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    synthetic_predictions(ds).save(ws / "predictions.npz")
-    return ws
-
-
-def opened(ds, ws, tmp_path):
-    return open_state(ds, tmp_path / "labels.csv", ws)
 
 
 def csv_rows(path):
@@ -229,7 +211,7 @@ def test_import_merges_with_conflict_policy_and_undoes(ds, ws, tmp_path):
 
 def test_load_predictions_and_strategies_without_model(ds, tmp_path):
     ws = tmp_path / "empty-ws"
-    state, disp = open_state(ds, tmp_path / "labels.csv", ws)
+    state, disp = opened(ds, ws, tmp_path)
     assert state.predictions is None
     assert state.available_strategies() == ("random",)
     assert len(state.queue()) == state.queue_size  # random order until the first training
@@ -249,7 +231,7 @@ def test_predictions_for_another_data_set_are_refused(ds, tmp_path):
     ws = tmp_path / "ws2"
     ws.mkdir()
     synthetic_predictions(other).save(ws / "predictions.npz")
-    state, disp = open_state(ds, tmp_path / "labels.csv", ws)
+    state, disp = opened(ds, ws, tmp_path)
     assert state.predictions is None
     res = disp.dispatch(LoadPredictions())
     assert not res.ok and "50 images" in res.message
@@ -264,7 +246,7 @@ def test_plugins_register_commands_through_the_same_dispatcher(ds, ws, tmp_path)
         name: ClassVar[str] = "test_start_training"
         epochs: int = 1
 
-        def apply(self, state):
+        def apply(self, state, change):
             state.training["running"] = True
             state.bump("training")
             return Outcome("started")

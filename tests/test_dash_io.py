@@ -7,11 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dash_fixtures import map_only_predictions, synthetic_dataset, synthetic_predictions
-from dashboard.app import create_app
+from dash_fixtures import map_only_predictions, open_page, synthetic_dataset, synthetic_predictions
 from dashboard.callbacks.labeling import command_for_key
 from dashboard.commands import Label
-from dashboard.headless import HeadlessPage
 from dashboard.keys import RESERVED, class_keys, key_classes, keys_summary
 from dashboard.layout import label_buttons
 
@@ -20,15 +18,8 @@ TWELVE = tuple(f"c{i}" for i in range(12))
 
 def make_page(tmp_path, k=10, preds="model", names=None):
     ds = synthetic_dataset(n=120, k=k, class_names=names, root=tmp_path / "data")
-    ws = tmp_path / "ws"
-    ws.mkdir(parents=True)
-    if preds == "model":
-        synthetic_predictions(ds).save(ws / "predictions.npz")
-    elif preds == "map":
-        map_only_predictions(ds).save(ws / "predictions.npz")
-    app = create_app(ds, tmp_path / "labels.csv", ws)
-    page = HeadlessPage(app)
-    page.load()
+    make = {"model": synthetic_predictions, "map": map_only_predictions}.get(preds)
+    app, page, _ = open_page(tmp_path, ds, make(ds) if make else None)
     return app, page
 
 

@@ -6,30 +6,17 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
-from dash_fixtures import map_only_predictions, synthetic_dataset, synthetic_predictions
-from dashboard.app import create_app
+import dash_fixtures
+from dash_fixtures import map_only_predictions, synthetic_predictions
 from dashboard.callbacks.training import history_table, progress_view
 from dashboard.figures import accuracy_figure, curves_figure
-from dashboard.headless import HeadlessPage
-from dashboard.state import Workspace
 from ssvae.predictions import STAGE_IMAGES, Predictions
 
 
-@pytest.fixture
-def ds(tmp_path):
-    return synthetic_dataset(n=120, root=tmp_path / "data")
-
-
 def open_page(tmp_path, ds, preds):
-    ws = tmp_path / "ws"
-    ws.mkdir(parents=True, exist_ok=True)
-    if preds is not None:
-        preds.save(Workspace(ws).predictions)  # the selected model's
-    app = create_app(ds, tmp_path / "labels.csv", ws)
-    page = HeadlessPage(app)
-    return app, page, {c.output.split(".")[2]: c for c in page.load().calls}
+    app, page, load = dash_fixtures.open_page(tmp_path, ds, preds, selected_model=True)
+    return app, page, {c.output.split(".")[2]: c for c in load.calls}
 
 
 def render(calls, name):

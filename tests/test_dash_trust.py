@@ -9,27 +9,9 @@ import sys
 
 import pytest
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions
-from dashboard.app import open_state
+from dash_fixtures import opened, synthetic_dataset
 from dashboard.commands import Label, LabelBatch, RemoveLabel, Select, SelectBatch, Skip, Step, Undo, Redo
 from ssvae.labels import LabelStore, read_labels
-
-
-@pytest.fixture
-def ds(tmp_path):
-    return synthetic_dataset(n=120, root=tmp_path / "data")
-
-
-@pytest.fixture
-def ws(tmp_path, ds):
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    synthetic_predictions(ds).save(ws / "predictions.npz")
-    return ws
-
-
-def opened(ds, ws, tmp_path):
-    return open_state(ds, tmp_path / "labels.csv", ws)
 
 
 def on_disk(ds, tmp_path):
@@ -121,7 +103,7 @@ def test_two_page_processes_at_once_lose_nothing(tmp_path):
     assert read_labels(tmp_path / "labels.csv", ds.size, ds.class_names) == {s: s % 3 for s in range(300)}
     seqs = [e["seq"] for e in log_entries(ws)]
     assert len(seqs) == 2 * (150 + 2 * 15) and len(set(seqs)) == len(seqs) and seqs == sorted(seqs)
-    state, disp = open_state(ds, tmp_path / "labels.csv", ws)  # each tab's history, apart
+    state, disp = opened(ds, ws, tmp_path)  # each tab's history, apart
     with state.session("tab0"):
         assert len(state.undo_stack) == 150 and all(e["args"]["serial"] % 2 == 0 for e in state.undo_stack)
 

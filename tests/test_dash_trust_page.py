@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions
+from dash_fixtures import synthetic_dataset, synthetic_predictions, tab
 from dashboard.app import create_app
 from dashboard.headless import HeadlessPage
 from dashboard.state import Workspace
@@ -24,12 +24,6 @@ def make_app(tmp_path, ds):
     if not Workspace(ws).predictions.exists():  # the selected model's
         synthetic_predictions(ds).save(Workspace(ws).predictions)
     return create_app(ds, tmp_path / "labels.csv", ws)
-
-
-def tab(app) -> HeadlessPage:
-    page = HeadlessPage(app)
-    page.load()
-    return page
 
 
 def click(page, serial):

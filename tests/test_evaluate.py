@@ -1,11 +1,10 @@
 """`ssvae evaluate`: the evaluation matrix on two tiny data sets (one a class folder)."""
 import csv
 
-import numpy as np
 import pytest
 from PIL import Image
 
-from model_fixtures import make_images
+from model_fixtures import save_npz
 from ssvae.cli import main
 from ssvae.evaluate import folder_key, write_matrix_readme
 
@@ -20,9 +19,7 @@ data: {image_size: [8, 8]}
 def tiny(tmp_path, monkeypatch):
     monkeypatch.setenv("SSVAE_ARTIFACTS", str(tmp_path / "artifacts"))
     monkeypatch.setenv("SSVAE_DATA", str(tmp_path / "data"))
-    x, y = make_images(90, 8, 8, 1, 3, 0)
-    xt, yt = make_images(30, 8, 8, 1, 3, 1)
-    np.savez(tmp_path / "tiny.npz", x=x, y=y, x_test=xt, y_test=yt, class_names=np.array(list("abc")))
+    x, y = save_npz(tmp_path / "tiny.npz", 90, 8)
     for i, (img, c) in enumerate(zip(x, y)):
         folder = tmp_path / "imgs" / "abc"[c]
         folder.mkdir(parents=True, exist_ok=True)

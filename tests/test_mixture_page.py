@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions
-from dashboard.app import create_app
+from dash_fixtures import open_page, synthetic_dataset, synthetic_predictions
 from dashboard.headless import HeadlessPage
 from dashboard.mixture import component_table, unclaimed_classes
 
@@ -30,15 +29,6 @@ def mixture_predictions(ds, k=None):
     p.mixture_weights = w / w.sum()
     p.meta.update(prior="mixture", components=k, tied_mixture=k == ds.num_classes)
     return p
-
-
-def open_page(tmp_path, ds, preds):
-    ws = tmp_path / "ws"
-    ws.mkdir(parents=True, exist_ok=True)
-    preds.save(ws / "predictions.npz")
-    app = create_app(ds, tmp_path / "labels.csv", ws)
-    page = HeadlessPage(app)
-    return app, page, page.load()
 
 
 def call_of(action, output_id):

@@ -2,10 +2,9 @@
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
-from model_fixtures import make_images
+from model_fixtures import save_npz
 from ssvae.cli import main
 from ssvae.predictions import Predictions
 
@@ -19,10 +18,8 @@ train: {epochs: 2, batch_size: 32, labeled_batch_size: 8, mc_samples: 4}
 def tiny(tmp_path, monkeypatch):
     monkeypatch.setenv("SSVAE_ARTIFACTS", str(tmp_path / "artifacts"))
     monkeypatch.setenv("SSVAE_DATA", str(tmp_path / "data"))
-    x, y = make_images(150, 12, 12, 1, 3, 0)
-    xt, yt = make_images(30, 12, 12, 1, 3, 1)
     npz = tmp_path / "tiny.npz"
-    np.savez(npz, x=x, y=y, x_test=xt, y_test=yt, class_names=np.array(["a", "b", "c"]))
+    save_npz(npz, 150, 12)
     labels = tmp_path / "labels.csv"
     labels.write_text("Serial,label\n0,a\n1,b\n2,c\n")
     cfg = tmp_path / "tiny.yaml"

@@ -7,24 +7,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
+from dash_fixtures import page_workspace, synthetic_dataset, synthetic_predictions, tab, wait_until
 from dashboard.app import create_app
 from dashboard.commands import CreateModel, DeleteModel, RenameModel, SelectModel
-from dashboard.headless import HeadlessPage
-from dashboard.state import Workspace
 from ssvae.models_registry import ModelRegistry
 
 
 @pytest.fixture
 def page(tmp_path):
     ds = synthetic_dataset(n=120, root=tmp_path / "data")
-    ws = tmp_path / "ws"
-    synthetic_predictions(ds, seed=1).save(Workspace(ws).predictions)  # the default model's
+    ws = page_workspace(tmp_path, synthetic_predictions(ds, seed=1), selected_model=True)  # the default model's
     (tmp_path / "labels.csv").write_text("Serial,label\n3,1\n4,2\n")
     app = create_app(ds, tmp_path / "labels.csv", ws)
-    page = HeadlessPage(app)
-    page.load()
-    return app, page, ds, ws
+    return app, tab(app), ds, ws
 
 
 def call_for(action, part):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import ssvae.simulate as sim
-from model_fixtures import make_images
+from model_fixtures import make_images, save_npz
 from ssvae.cli import main
 from ssvae.config import load_config
 from ssvae.data import load_dataset
@@ -20,11 +20,9 @@ train: {epochs: 1, batch_size: 32, labeled_batch_size: 8, eval_batch_size: 64, m
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("sim")
-    x, y = make_images(120, 8, 8, 1, 3, 0)
-    xt, yt = make_images(30, 8, 8, 1, 3, 1)
-    np.savez(root / "tiny.npz", x=x, y=y, x_test=xt, y_test=yt, class_names=np.array(["a", "b", "c"]))
-    np.savez(root / "notest.npz", x=x, y=y, class_names=np.array(["a", "b", "c"]))
-    np.savez(root / "notruth.npz", x=x, class_names=np.array(["a", "b", "c"]))
+    save_npz(root / "tiny.npz", 120, 8)
+    save_npz(root / "notest.npz", 120, 8, parts=("x", "y"))
+    save_npz(root / "notruth.npz", 120, 8, parts=("x",))
     (root / "tiny.yaml").write_text(TINY_YAML)
     cfg = load_config(root / "tiny.yaml")
     return {"root": root, "spec": f"npz:{root / 'tiny.npz'}", "yaml": root / "tiny.yaml",

@@ -68,8 +68,9 @@ def test_run_reports_progress_and_publishes_predictions(service, tiny):
     run = service.start_run(labels_of(truth), epochs=3)
     summary = wait_run(service, run)
     assert summary["status"] == "finished", summary.get("error")
-    state = service.status()
-    assert state["status"] == IDLE and state["run_id"] == run
+    # the worker publishes the run, then goes idle: wait for the second
+    wait_until(lambda: service.status()["status"] == IDLE, 30, what="the worker to go idle")
+    assert service.status()["run_id"] == run
     events = service.channel.curves(run)
     epochs = [e for e in events if e.get("event") == "epoch"]
     assert len(epochs) == 3 and epochs[-1]["epoch"] == 3
@@ -91,7 +92,7 @@ def test_second_start_refused_then_stop_keeps_epochs(service, tiny):
     service.stop_run()
     summary = wait_run(service, run, 60)
     assert summary["status"] == "stopped" and 1 <= summary["epochs"] < 5000, summary
-    assert service.status()["status"] == IDLE
+    wait_until(lambda: service.status()["status"] == IDLE, 30, what="the worker to go idle")  # after the run is published
     assert service.channel.result_version() >= 1  # stopping refreshes the predictions
     assert (service.models.folder() / "checkpoint").exists()
     with pytest.raises(TrainingRefused, match="nothing to stop"):
