@@ -437,8 +437,6 @@ class LabelStore:
     # -- import / export -------------------------------------------------------------------
     def plan_merge(self, path: str | Path, prefer: str = "ours") -> tuple[dict[int, int], MergeReport]:
         """Read another labels.csv and compute the merged labels without writing anything."""
-        if prefer not in ("ours", "theirs"):
-            raise LabelsError(f"conflict policy '{prefer}' is not one of: ours, theirs.")
         return self.plan_merge_labels(read_labels(Path(path), self.num_items, self.class_names), prefer)
 
     def plan_merge_labels(self, theirs: Mapping[int, int],
