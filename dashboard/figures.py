@@ -15,6 +15,7 @@ import numpy as np
 from plotly.colors import qualitative, sequential
 
 from dashboard.state import AppState
+from dashboard.text import score_words
 
 UNLABELED_GREY = "#c3c8d0"
 SELECTED_RING = "#ff2d55"
@@ -133,7 +134,7 @@ def main_marker(state: AppState) -> dict:
                       cmin=float(score.min()), cmax=float(score.max()) or 1.0, showscale=True,
                       colorbar={"thickness": 10, "len": 0.5, "x": 1.0, "xpad": 0, "y": 0.98,
                                 "yanchor": "top", "outlinewidth": 0,
-                                "title": {"text": state.score_name().replace("_", " "), "side": "right"}})
+                                "title": {"text": score_words(state.score_name()), "side": "right"}})
     else:  # "label": unlabeled images grey; the overlay carries the label colours
         marker.update(color=UNLABELED_GREY, opacity=0.6)
     return marker

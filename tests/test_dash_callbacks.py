@@ -296,4 +296,4 @@ def test_first_predictions_replace_the_placeholder(tmp_path, ds):
     assert fig["data"][0]["type"] == "scattergl" and len(fig["data"]) == 3
     q = next(c for c in tick.calls if "queue.children" in c.output)
     assert q.value("strategy", "disabled") is False
-    assert "highest margin" in q.value("queue-caption", "children")  # the default: auto
+    assert "most uncertain first: uncertainty (1 − margin)" in q.value("queue-caption", "children")  # auto

@@ -11,6 +11,7 @@ from dashboard.figures import (component_palette, empty_figure, main_marker, map
                                overlay_trace, palette, selected_trace, tied_mixture)
 from dashboard.mixture import component_names
 from dashboard.state import CLASSIFIER_COLORS, COLOR_MODES, COLOR_NAMES
+from dashboard.text import score_words
 
 PARTS = ("predictions", "color", "labels", "selection", "batch")
 
@@ -62,7 +63,7 @@ def legend(state) -> list:
     mode = state.color_mode()
     items = []
     if mode == "uncertainty":
-        items.append(html.Span(["colour: ", html.B(state.score_name().replace("_", " ")),
+        items.append(html.Span(["colour: ", html.B(score_words(state.score_name())),
                                 " — bright = the model is less sure"], className="legend-note"))
     elif mode == "component":
         items += component_legend(state)
@@ -196,7 +197,7 @@ def hover_card(ctx, serial: int):
         rows.append(html.Div(f"predicted {state.class_names[k]} ({p.probs[serial, k]:.0%})"))
         name = state.score_name()
         if name:
-            rows.append(html.Div(f"{name.replace('_', ' ')} {float(p.scores[name][serial]):.3f}"))
+            rows.append(html.Div(f"{score_words(name)} {float(p.scores[name][serial]):.3f}"))
     if state.has_mixture:
         rows.append(html.Div(f"mixture component {component_names(state)[int(p.component[serial])]}"))
     rows.append(html.Div(f"label: {state.class_names[label]}" if label is not None else "unlabeled",

@@ -6,6 +6,7 @@ from dash import Input, Output, State, html
 from dashboard.callbacks import SESSION, need
 from dashboard.commands import Select, SetAutoAdvance, SetStrategy
 from dashboard.state import STRATEGY_NAMES
+from dashboard.text import score_words
 from ssvae.ranking import REPRESENTATION_STRATEGIES, strategy_reason
 
 PARTS = ("labels", "predictions", "queue", "selection")
@@ -19,7 +20,7 @@ def thumbnails(ctx) -> list:
     items = []
     for rank, serial in enumerate(queue.tolist(), 1):
         caption = f"{score[serial]:.2f}" if score is not None else f"#{rank}"
-        title = f"Serial {serial}" + (f" · {name.replace('_', ' ')} {score[serial]:.3f}" if score is not None else "")
+        title = f"Serial {serial}" + (f" · {score_words(name)} {score[serial]:.3f}" if score is not None else "")
         items.append(html.Button(
             [html.Img(src=ctx.images(serial), className="pixel-image", alt=f"Serial {serial}"),
              html.Span(caption, className="queue-score")],
@@ -49,7 +50,7 @@ def caption(state) -> str:
         return ("typical images of the map's clusters" if state.effective_strategy() != "random"
                 else "random order until the first training")
     s = state.effective_strategy()
-    text = "highest " + (state.score_name() or "").replace("_", " ") if s != "random" else "random order"
+    text = ("most uncertain first: " + score_words(state.score_name())) if s != "random" else "random order"
     return text + (" · diverse batch" if state.diverse else "")
 
 

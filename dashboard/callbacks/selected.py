@@ -5,6 +5,7 @@ from dash import ALL, Input, Output, State, html
 
 from dashboard.callbacks import SESSION, need
 from dashboard.figures import probability_figure
+from dashboard.text import score_words
 
 PARTS = ("selection", "labels", "predictions")
 BLANK = "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
@@ -46,7 +47,7 @@ def register(app, ctx) -> None:
                 pred = f"model: {state.class_names[c]} ({p.probs[s, c]:.0%})"
                 name = state.score_name()
                 if name:
-                    pred += f" · {name.replace('_', ' ')} {float(p.scores[name][s]):.3f}"
+                    pred += f" · {score_words(name)} {float(p.scores[name][s]):.3f}"
             return (ctx.images(s), recon or BLANK,
                     "reconstruction" if recon else "reconstruction after training",
                     "pixel-image" if recon else "pixel-image empty-image",
