@@ -73,16 +73,23 @@ def keys(driver, *ks, pause=0.5):
         time.sleep(pause)
 
 
+def tab_selection(state) -> int | None:
+    """The image the browser tab shows: its own session's selection (each tab has one)."""
+    tabs = [sess for sid, sess in state.sessions.items() if sid is not None]
+    return (tabs[-1] if tabs else state.current).selected
+
+
 def label_from_truth(driver, app, n: int) -> None:
-    """Label ``n`` images the way a user would, answering with the ground truth."""
+    """Label ``n`` images the way a user would, answering with the ground truth: press the
+    class key of the image the tab shows, then wait for the label on the page's state."""
     state = app.ssvae.state
     for _ in range(n):
-        serial = state.selected
+        serial = tab_selection(state)
+        before = len(state.labels)
         ActionChains(driver).send_keys(str(int(state.dataset.truth[serial]))).perform()
-        end = time.time() + 5
-        while state.selected == serial and time.time() < end:
+        end = time.time() + 10
+        while (len(state.labels) == before or tab_selection(state) == serial) and time.time() < end:
             time.sleep(0.05)
-        time.sleep(0.1)
 
 
 def wait_idle(driver, timeout=600) -> None:
