@@ -53,12 +53,8 @@ def main(argv=None) -> int:
         page.load()
         total_ms, action_ms, nbytes = [], [], []
         for i in range(n):
-            name = "mix" if i % 2 == 0 else "default"
-            t0 = time.perf_counter()
-            action = page.trigger("models-select.value", name, output_part="result")
-            total_ms.append((time.perf_counter() - t0) * 1000)
-            assert action.result["ok"], action.result
-            assert any("map.figure" in c.output and c.status == 200 for c in action.calls)
+            action, ms = switch(page, "mix" if i % 2 == 0 else "default")
+            total_ms.append(ms)
             action_ms.append(action.calls[0].seconds * 1000)
             nbytes.append(action.nbytes)
     out = {"dataset": ds.name, "points": ds.size, "switches": n,
@@ -72,6 +68,17 @@ def main(argv=None) -> int:
           f"select command alone {out['select_command_ms_median']} ms, {out['bytes_median'] / 1e6:.2f} MB")
     write_result("model_switch", out)
     return 0
+
+
+def switch(page, name: str):
+    """Select model ``name`` in the page as a click does; the action and its wall time (ms)
+    for the switch and every panel it redraws."""
+    t0 = time.perf_counter()
+    action = page.trigger("models-select.value", name, output_part="result")
+    ms = (time.perf_counter() - t0) * 1000
+    assert action.result["ok"], action.result
+    assert any("map.figure" in c.output and c.status == 200 for c in action.calls)
+    return action, ms
 
 
 def trained(spec: str, n: int) -> int:
@@ -113,12 +120,7 @@ def trained(spec: str, n: int) -> int:
             page.load()
             total_ms = []
             for i in range(n):
-                name = "default" if i % 2 == 0 else "mix"
-                t0 = time.perf_counter()
-                action = page.trigger("models-select.value", name, output_part="result")
-                total_ms.append((time.perf_counter() - t0) * 1000)
-                assert action.result["ok"], action.result
-                assert any("map.figure" in c.output and c.status == 200 for c in action.calls)
+                total_ms.append(switch(page, "default" if i % 2 == 0 else "mix")[1])
                 wait_until(lambda: not worker.busy(), 60, what="the worker to load", interval=0.05)
         finally:
             worker.shutdown()
