@@ -4,6 +4,8 @@ start by themselves every few labels while every label keeps being acknowledged,
 two runs at once."""
 from __future__ import annotations
 
+import faulthandler
+import sys
 import time
 
 import pytest
@@ -16,6 +18,24 @@ from ssvae.workspace import dataset_from_config
 from browser_helpers import click, js, press, rows
 
 pytestmark = pytest.mark.browser
+
+
+def acknowledged(dash_duo, app, before: int, what: str) -> None:
+    """Wait for a label beyond ``before`` on disk; on a timeout, print every server thread's
+    stack, the focused element and the browser's console first, so that a lost or blocked key
+    says where it stopped (it happened once in a clean-clone CI run and could not be repeated)."""
+    try:
+        wait_until(lambda: len(rows(app)) > before, timeout=30, what=what)
+    except TimeoutError:
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        print("focused:", js(dash_duo, "const a = document.activeElement; "
+                                       "return a ? a.tagName + '#' + a.id : null"), file=sys.stderr)
+        print("console:", dash_duo.get_logs(), file=sys.stderr)
+        print("selected:", tab_session(app).selected, "title:", dash_duo.find_element("#sel-title").text,
+              "labels:", len(app.ssvae.state.labels), file=sys.stderr)
+        for path in app.ssvae.state.workspace.root.rglob("*.jsonl"):
+            print(path.name, path.read_text().splitlines()[-4:], file=sys.stderr)
+        raise
 
 
 def set_number(dash_duo, selector, value):
@@ -66,8 +86,7 @@ def test_runs_start_by_themselves_while_labels_keep_being_acknowledged(dash_duo,
             press(dash_duo, str(k))  # advance after labeling: the next queue image
             # acknowledged on disk (a finished run may move the shown image just before the key);
             # how fast is printed below, not asserted: a CI machine under load took over 5 s
-            wait_until(lambda: len(rows(app)) > before, timeout=30,
-                       what=f"label {i + 1} acknowledged")
+            acknowledged(dash_duo, app, before, f"label {i + 1} acknowledged")
             waits.append(time.monotonic() - t0)
             starts.add(worker.status().get("run_id"))
         # runs started by themselves: at least two more, and the history shows them end
