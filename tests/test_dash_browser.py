@@ -39,9 +39,11 @@ def test_digit_labels_stats_update_and_undo_removes_it(dash_duo, tmp_path):
     shown = tab_session(app).selected
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {shown}", timeout=10)
     press(dash_duo, "3")
+    # the acknowledgment first: a success message closes itself after 3.5 s, so it is looked
+    # for before anything else is awaited (it was gone once after a slow statistics update)
+    dash_duo.wait_for_contains_text("#message", f"Labeled Serial {shown} as 3", timeout=10)
     wait_until(lambda: f"{shown},3" in rows(app), what="the label in labels.csv")
     dash_duo.wait_for_contains_text("#stats-summary", f"1 of {N}", timeout=10)
-    dash_duo.wait_for_contains_text("#message", f"Labeled Serial {shown} as 3", timeout=10)
     # auto-advance moved on; the queue no longer offers the labeled image
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {tab_session(app).selected}", timeout=10)
     assert tab_session(app).selected != shown
