@@ -20,10 +20,30 @@ from browser_helpers import click, js, press, rows
 pytestmark = pytest.mark.browser
 
 
-def acknowledged(dash_duo, app, before: int, what: str) -> None:
+def record_commands(ctx) -> list:
+    """Keep what the server did with every command and rejection (newest last), so that a
+    key that never became a label shows whether it reached the server and what it answered."""
+    seen: list = []
+    dispatch, reject = ctx.dispatcher.dispatch, ctx.reject
+
+    def recorded_dispatch(cmd, *args, **kwargs):
+        result = dispatch(cmd, *args, **kwargs)
+        seen.append((time.monotonic(), repr(cmd), result.ok, result.message))
+        return result
+
+    def recorded_reject(message, command="", session=None):
+        seen.append((time.monotonic(), f"rejected {command}", False, message))
+        return reject(message, command, session)
+
+    ctx.dispatcher.dispatch, ctx.reject = recorded_dispatch, recorded_reject
+    return seen
+
+
+def acknowledged(dash_duo, app, before: int, what: str, commands: list) -> None:
     """Wait for a label beyond ``before`` on disk; on a timeout, print every server thread's
-    stack, the focused element and the browser's console first, so that a lost or blocked key
-    says where it stopped (it happened once in a clean-clone CI run and could not be repeated)."""
+    stack, the focused element, the browser's console and the server's last commands first, so
+    that a lost or blocked key says where it stopped (3 times in ~18 runs, once in a clean-clone
+    CI run; the server was alive and no request blocked)."""
     try:
         wait_until(lambda: len(rows(app)) > before, timeout=30, what=what)
     except TimeoutError:
@@ -32,7 +52,10 @@ def acknowledged(dash_duo, app, before: int, what: str) -> None:
                                        "return a ? a.tagName + '#' + a.id : null"), file=sys.stderr)
         print("console:", dash_duo.get_logs(), file=sys.stderr)
         print("selected:", tab_session(app).selected, "title:", dash_duo.find_element("#sel-title").text,
-              "labels:", len(app.ssvae.state.labels), file=sys.stderr)
+              "labels:", len(app.ssvae.state.labels), "message:",
+              js(dash_duo, "const m = document.getElementById('message'); return m && m.textContent"),
+              file=sys.stderr)
+        print("commands:", *commands[-8:], sep="\n  ", file=sys.stderr)
         for path in app.ssvae.state.workspace.root.rglob("*.jsonl"):
             print(path.name, path.read_text().splitlines()[-4:], file=sys.stderr)
         raise
@@ -69,24 +92,31 @@ def test_runs_start_by_themselves_while_labels_keep_being_acknowledged(dash_duo,
         assert state.training["auto"] == {"on": True, "every": 3, "pause_s": 0.0}
         runs_before = len(worker.channel.runs())
 
+        commands = record_commands(app.ssvae)
         js(dash_duo, "document.activeElement.blur(); window.scrollTo(0, 0);")
         waits, starts = [], set()
         for i in range(12):
             # a person presses a key on the image they see: wait for the tab to show the
             # selection that labeling advanced to (the label is written before the advance)
             def shown_unlabeled():
-                sel = tab_session(app).selected  # the tab's own selection
-                return (sel is not None and state.labels.get(sel) is None
+                # under the dispatcher's lock: a label written to disk whose command has not
+                # yet advanced the selection must not pass for the next image (that race sent
+                # a second key to the same image: it relabeled it and no new row came)
+                with app.ssvae.lock:
+                    sel = tab_session(app).selected  # the tab's own selection
+                    unlabeled = sel is not None and state.labels.get(sel) is None
+                return (unlabeled
                         and dash_duo.find_element("#sel-title").text == f"Serial {sel}" and (sel,))
 
             (shown,) = wait_until(shown_unlabeled, timeout=10, what="the next unlabeled image shown")
             k = i % 3
             t0 = time.monotonic()
             before = len(rows(app))
+            commands.append((time.monotonic(), f"press {k} on Serial {shown}", None, ""))
             press(dash_duo, str(k))  # advance after labeling: the next queue image
             # acknowledged on disk (a finished run may move the shown image just before the key);
             # how fast is printed below, not asserted: a CI machine under load took over 5 s
-            acknowledged(dash_duo, app, before, f"label {i + 1} acknowledged")
+            acknowledged(dash_duo, app, before, f"label {i + 1} acknowledged", commands)
             waits.append(time.monotonic() - t0)
             starts.add(worker.status().get("run_id"))
         # runs started by themselves: at least two more, and the history shows them end
