@@ -56,6 +56,7 @@ def save_checkpoint(snapshot, dataset, path) -> Path:
         "history": snapshot.history,
         "labels_fingerprint": snapshot.labels_fingerprint,
         "num_labels": int(snapshot.num_labels),
+        "start_labels": snapshot.start_labels,
         "versions": {"jax": jax.__version__, "flax": flax.__version__},
     }
     payload = {
@@ -158,7 +159,14 @@ def load_checkpoint(path, dataset, config=None):
         val_idx=np.asarray(payload["val_idx"], dtype=np.int64),
         last_map=last_map if last_map.shape[0] == dataset.size else None,
         epoch=int(meta["epoch"]), history=list(meta["history"]),
-        labels_fingerprint=meta["labels_fingerprint"], num_labels=int(meta["num_labels"]))
+        labels_fingerprint=meta["labels_fingerprint"], num_labels=int(meta["num_labels"]),
+        start_labels=_optional_count(meta.get("start_labels")))
+
+
+def _optional_count(value) -> int | None:
+    """A label count from a checkpoint's facts; None where it is missing (older checkpoints)
+    or not a count."""
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def checkpoint_meta(path) -> dict:

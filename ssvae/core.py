@@ -55,6 +55,7 @@ class Snapshot:
     history: list[dict] = field(default_factory=list)
     labels_fingerprint: str = ""
     num_labels: int = 0
+    start_labels: int | None = None  # labels these weights were first trained with (restart_due)
     last_map: np.ndarray | None = None  # the 2-D map of the last prediction (kept aligned)
 
     @property
@@ -149,6 +150,14 @@ def new_snapshot(config: Config, dataset_name: str, size: int, image_shape, num_
     return Snapshot(config=config, state=state, key=key,
                     val_idx=validation_split(dataset_name, size, t.seed, t.val_fraction, t.val_max),
                     image_shape=tuple(image_shape), num_classes=int(num_classes))
+
+
+def restarted(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with freshly initialised weights and optimizer (those of its config's seed)
+    that keeps its epoch count, history, validation split and map, so that curves and the map
+    go on across the restart."""
+    fresh = new_snapshot(snapshot.config, "", 1, snapshot.image_shape, snapshot.num_classes)
+    return snapshot.replace(state=fresh.state, history=list(snapshot.history), start_labels=None)
 
 
 def is_finite(state: TrainState) -> bool:

@@ -77,14 +77,18 @@ def train_and_publish(trainer, epochs: int, labels, *, checkpoint: Path | None =
                       on_progress: Callable[[dict], None] | None = None,
                       should_stop: Callable[[], bool] | None = None, keep: int = 3,
                       predict: bool = True, meta: dict | None = None,
-                      map_kind: str = "umap") -> RunOutcome:
-    """Train ``trainer`` ``epochs`` more epochs on ``labels``, then (if any epoch finished)
-    write its checkpoint and predictions. ``previous`` keeps the new map aligned with an
+                      map_kind: str = "umap", restart: bool = False) -> RunOutcome:
+    """Train ``trainer`` ``epochs`` more epochs on ``labels`` (from fresh weights with
+    ``restart``: ``Trainer.restart``), then (if any epoch finished) write its checkpoint and
+    predictions; a run that finishes no epoch leaves the trainer as it was, restart or not. ``previous`` keeps the new map aligned with an
     earlier snapshot's (``map_kind``: see :func:`ssvae.predict.predict`); ``meta`` is added to the predictions' facts. ``predict=False`` skips the
     predictions (and their file)."""
     before = trainer.snapshot.replace(history=list(trainer.snapshot.history))
+    if restart:
+        trainer.restart()
     result = trainer.train_epochs(epochs, labels, on_progress=on_progress, should_stop=should_stop)
     if not result["history"]:
+        trainer.snapshot = before
         return RunOutcome(result, None)
     bad = first_bad_epoch(result["history"])
     if bad is not None or not core.is_finite(trainer.snapshot.state):

@@ -121,6 +121,7 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
     scores["bald"] = bald.astype(np.float32)
     meta = {"epoch": snapshot.epoch, "step": int(snapshot.state.step),
             "labels_fingerprint": snapshot.labels_fingerprint, "num_labels": snapshot.num_labels,
+            "start_labels": snapshot.start_labels,
             "dataset": dataset_name, "map": map_kind}
     if test_accuracy is not None:
         meta["test_accuracy"] = float(test_accuracy)

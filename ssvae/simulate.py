@@ -21,7 +21,7 @@ from ssvae.data import Dataset
 from ssvae.errors import SSVAEError
 from ssvae.baseline import BASELINE, logreg_accuracy, pixels
 from ssvae.ranking import DEFAULT_STRATEGY, QUERY_STRATEGIES, parse_query, rank
-from ssvae.schedule import epochs_for
+from ssvae.schedule import epochs_for, restart_due
 
 COLUMNS = ("strategy", "seed", "round", "labels", "accuracy", "seconds")
 THRESHOLDS = (0.80, 0.90)
@@ -67,11 +67,31 @@ class SimulationSettings:
                        epochs_per_round=(self.epochs_per_round
                                          or epochs_for(pool_size, config, retrain=True)))
 
-    def total_epochs(self) -> int:
+    def label_counts(self) -> list[int]:
+        """Labels after each round (the first: the initial labels)."""
+        return [min(self.budget, self.initial + r * self.step) for r in range(self.rounds)]
+
+    def restarts(self, config: Config | None) -> list[bool]:
+        """Per round after the first: whether it starts from fresh weights (the config's
+        ``train.restart_growth``, :func:`ssvae.schedule.restart_due`); the counts are known in
+        advance, so the plan is too."""
+        out, start = [], self.initial
+        for n in self.label_counts()[1:]:
+            fresh = config is not None and restart_due(config, start, n)
+            start = n if fresh else start
+            out.append(fresh)
+        return out
+
+    def round_epochs(self, config: Config | None = None) -> list[int]:
+        """Training epochs of each round after the first: a retrain's, or the first model's
+        where the round restarts."""
+        return [(self.first_epochs or 0) if fresh else (self.epochs_per_round or 0)
+                for fresh in self.restarts(config)]
+
+    def total_epochs(self, config: Config | None = None) -> int:
         """Training epochs of the whole run: what the progress bar counts."""
         first = self.first_epochs or 0
-        return len(self.seeds) * (first + len(self.strategies) * (self.rounds - 1)
-                                  * self.epochs_per_round)
+        return len(self.seeds) * (first + len(self.strategies) * sum(self.round_epochs(config)))
 
     def validate(self, dataset: Dataset) -> None:
         if not self.strategies:
@@ -164,7 +184,8 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
     first_epochs = settings.first_epochs
     truth = np.asarray(dataset.truth)
     rounds = settings.rounds
-    total = settings.total_epochs()
+    total = settings.total_epochs(config)
+    round_epochs, restarts = settings.round_epochs(config), settings.restarts(config)
     done = 0.0
     text = ""
     rows: list[dict] = []
@@ -219,10 +240,13 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                             raise RuntimeError(f"rank returned {len(picks)} images for {k} "
                                                "wanted, or an already-labeled one")
                         labels.update({int(s): int(truth[s]) for s in picks})
-                        preds = train_and_publish(trainer, settings.epochs_per_round, labels,
-                                                  on_progress=training(done),
-                                                  map_kind="pca").predictions
-                        done += settings.epochs_per_round
+                        if restarts[r - 1] != trainer.restart_due(len(labels)):
+                            raise RuntimeError("the simulation's restart plan and the trainer's "
+                                               f"disagree at {len(labels)} labels")
+                        preds = train_and_publish(trainer, round_epochs[r - 1], labels,
+                                                  on_progress=training(done), map_kind="pca",
+                                                  restart=restarts[r - 1]).predictions
+                        done += round_epochs[r - 1]
                     emit({"strategy": name, "seed": seed, "round": r, "labels": len(labels),
                           "accuracy": float(preds.meta["test_accuracy"]),
                           "seconds": round(time.perf_counter() - t0, 3)})
@@ -304,6 +328,12 @@ def settings_notes(settings: SimulationSettings, config: Config, config_name: st
              f"model trained {first} epochs; then rounds of: rank, label the top {settings.step} "
              f"from the ground truth, retrain {settings.epochs_per_round} epochs from the current "
              f"weights; up to {settings.budget} labels"]
+    fresh = [n for n, r in zip(settings.label_counts()[1:], settings.restarts(config)) if r]
+    if fresh:
+        lines.append(f"restart from fresh weights, trained {first} epochs, at "
+                     f"{', '.join(map(str, fresh))} labels (`train.restart_growth` "
+                     f"{config.train.restart_growth:g}: the labels grew that many times since "
+                     "the weights began)")
     if settings.baseline_for:
         lines.append(f"plain baseline `{BASELINE}`: scikit-learn's logistic regression (L2, C = 1) "
                      "on the raw pixels scaled to 0–1, fitted at every round on exactly the labels "

@@ -25,7 +25,7 @@ import numpy as np
 from ssvae import core
 from ssvae.errors import LabelsError
 from ssvae.labels import labels_fingerprint
-from ssvae.schedule import epochs_for
+from ssvae.schedule import epochs_for, restart_due
 
 if TYPE_CHECKING:  # pydantic is not needed to train (e.g. on a bare GPU host)
     from ssvae.config import Config
@@ -106,6 +106,16 @@ class Trainer:
         snap = load_checkpoint(path, dataset, config)
         return cls(snap.config, dataset, snap)
 
+    def restart(self) -> None:
+        """Start again from fresh weights (:func:`ssvae.core.restarted`); the next
+        ``train_epochs`` records the labels they begin with."""
+        self.snapshot = core.restarted(self.snapshot)
+
+    def restart_due(self, num_labels: int) -> bool:
+        """Whether a run on ``num_labels`` labels should start from fresh weights
+        (:func:`ssvae.schedule.restart_due`)."""
+        return restart_due(self.config, self.snapshot.start_labels, num_labels)
+
     def save_checkpoint(self, path) -> None:
         from ssvae.checkpoint import save_checkpoint
 
@@ -162,6 +172,8 @@ class Trainer:
         t = self.config.train
         lab = labels_to_array(labels, self.dataset.size, self.dataset.num_classes)
         snap.num_labels = int((lab >= 0).sum())
+        if snap.start_labels is None and int(snap.state.step) == 0:
+            snap.start_labels = snap.num_labels
         snap.labels_fingerprint = labels_fingerprint(
             {int(s): int(lab[s]) for s in np.flatnonzero(lab >= 0)})
         steps = self.steps_per_epoch()

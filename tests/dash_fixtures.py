@@ -28,8 +28,10 @@ def synthetic_dataset(n: int = 300, k: int = 10, side: int = 28, seed: int = 0,
                    truth=truth.astype(np.int64), labels_dir=root)
 
 
-def synthetic_predictions(ds: Dataset, seed: int = 1, latent_dim: int = 8, num_labels: int = 20) -> Predictions:
-    """A trained model's snapshot (``num_labels=0``: trained without labels, no classifier)."""
+def synthetic_predictions(ds: Dataset, seed: int = 1, latent_dim: int = 8, num_labels: int = 20,
+                          start_labels: int | None = None) -> Predictions:
+    """A trained model's snapshot (``num_labels=0``: trained without labels, no classifier;
+    ``start_labels``: the labels its weights began with, not recorded when None)."""
     rng = np.random.default_rng(seed)
     n, k = ds.size, ds.num_classes
     logits = rng.normal(size=(n, k)).astype(np.float32) * 2
@@ -44,7 +46,8 @@ def synthetic_predictions(ds: Dataset, seed: int = 1, latent_dim: int = 8, num_l
     scores["bald"] = rng.random(n).astype(np.float32)
     recon = (255 - ds.images).astype(np.uint8)
     return Predictions(latent=latent, map2d=map2d.astype(np.float32), probs=probs, recon=recon,
-                       scores=scores, meta={"epoch": 3, "num_labels": num_labels})
+                       scores=scores, meta={"epoch": 3, "num_labels": num_labels,
+                                            **({} if start_labels is None else {"start_labels": start_labels})})
 
 
 def map_only_predictions(ds: Dataset, seed: int = 1) -> Predictions:

@@ -29,17 +29,19 @@ class StandInWorker:
         self.channel = Channel()
         self.state = {"status": IDLE}
         self.runs: list[tuple[dict, int, dict]] = []
+        self.restarts: list[bool] = []
         self.submitted_labels = None
 
     def status(self):
         return dict(self.state)
 
-    def start_run(self, labels, epochs, settings=None):
+    def start_run(self, labels, epochs, settings=None, restart=False):
         from dashboard.worker.service import TrainingRefused
 
         if self.state["status"] == TRAINING:
             raise TrainingRefused("a training run is already in progress.")
         self.runs.append((dict(labels), epochs, dict(settings or {})))
+        self.restarts.append(restart)
         self.submitted_labels = dict(labels)
         self.state = {"status": TRAINING, "run_id": f"r{len(self.runs)}"}
         return self.state["run_id"]
@@ -147,3 +149,23 @@ def test_the_option_and_the_panel_epochs_survive_a_restart(ds, ws, tmp_path):
     again, _ = dash_fixtures.opened(ds, ws, tmp_path)
     assert again.training["auto"] == {"on": True, "every": 12, "pause_s": 2.5}
     assert again.training["epochs"] == 7 and again.training["settings"] == {"learning_rate": 0.002}
+
+
+@pytest.mark.parametrize("start, labels, fresh", [(0, 4, True), (4, 7, False), (4, 8, True), (None, 50, False)])
+def test_a_run_starts_from_fresh_weights_once_the_labels_have_grown_enough(ds, tmp_path, start, labels, fresh):
+    """`train.restart_growth: 2`: a model that began with `start` labels (0: none, None: not
+    recorded, an older model) is retrained warm for the asked epochs, or from fresh weights for
+    the first model's budget, and the message says why."""
+    from ssvae.schedule import epochs_for
+
+    ws = page_workspace(tmp_path, synthetic_predictions(ds, num_labels=start or 0, start_labels=start))
+    state, disp = opened(ds, ws, tmp_path)
+    state.worker.config = tiny_config(train={"restart_growth": 2.0, "epochs": 7, "retrain_epochs": 2})
+    for s in range(labels):
+        disp.dispatch(Label(s, s % 2))
+    result = disp.dispatch(StartTraining(epochs=2, settings={}))
+    assert result.ok and state.worker.restarts == [fresh]
+    assert state.worker.runs[0][1] == (epochs_for(ds.size, state.worker.config) if fresh else 2)
+    assert ("fresh weights" in result.message) == fresh
+    if fresh:
+        assert f"the labels grew from {start} to {labels}" in result.message

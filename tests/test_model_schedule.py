@@ -94,3 +94,39 @@ def test_the_default_config_resolves_for_every_pool_size():
     assert resolve(cfg, 4000).train.unlabeled == "sum"
     assert resolve(cfg, 60_000).train.unlabeled == "top2"
     assert epochs_for(4000, cfg) == cfg.train.epochs
+
+
+def test_a_restart_is_due_when_the_labels_have_grown_the_configured_times():
+    from ssvae.schedule import restart_due
+
+    cfg = tiny_config(train={"restart_growth": 2.0})
+    assert restart_due(cfg, 0, 1)                   # the weights began without labels
+    assert not restart_due(cfg, 0, 0)
+    assert not restart_due(cfg, 10, 19) and restart_due(cfg, 10, 20) and restart_due(cfg, 10, 40)
+    assert not restart_due(cfg, None, 1000)          # not known (an older checkpoint): warm
+    never = tiny_config(train={"restart_growth": 0.0})
+    assert not restart_due(never, 0, 50) and not restart_due(never, 10, 1000)
+
+
+def test_a_restart_starts_from_fresh_weights_and_keeps_the_runs_story(tmp_path):
+    """Fresh weights (the config seed's, as a new model's), the epoch count and history kept;
+    the labels the weights begin with are recorded by the next run and kept by a checkpoint."""
+    from ssvae.checkpoint import load_checkpoint
+    from ssvae.train import Trainer
+
+    ds = tiny_dataset(n=240)
+    cfg = tiny_config(train={"batch_size": 32, "restart_growth": 2.0})
+    trainer = Trainer(cfg, ds)
+    init = jax.tree_util.tree_leaves(trainer.state.params)
+    trainer.train_epochs(1, {0: 0, 1: 1})
+    assert trainer.snapshot.start_labels == 2
+    trainer.train_epochs(1, {0: 0, 1: 1, 2: 0})
+    assert trainer.snapshot.start_labels == 2 and not trainer.restart_due(3) and trainer.restart_due(4)
+    trainer.restart()
+    assert trainer.epoch == 2 and len(trainer.history) == 2 and int(trainer.state.step) == 0
+    assert all(np.array_equal(a, b) for a, b in zip(init, jax.tree_util.tree_leaves(trainer.state.params)))
+    assert trainer.snapshot.start_labels is None
+    trainer.train_epochs(1, {s: s % 2 for s in range(4)})
+    assert trainer.snapshot.start_labels == 4 and trainer.epoch == 3
+    trainer.save_checkpoint(tmp_path / "ck.msgpack")
+    assert load_checkpoint(tmp_path / "ck.msgpack", ds).start_labels == 4

@@ -58,6 +58,23 @@ def test_a_run_stopped_before_its_first_epoch_writes_nothing(ds, tmp_path):
     assert not out.changed and out.predictions is None and not ck.exists() and tr.epoch == 0
 
 
+def test_a_restarted_run_stopped_before_its_first_epoch_keeps_the_old_weights(ds, tmp_path):
+    """A run from fresh weights that finishes no epoch leaves the trainer on the weights it
+    had (the page keeps serving that model); one that finishes publishes where they began."""
+    ck, pr = tmp_path / "checkpoint", tmp_path / "predictions.npz"
+    tr = Trainer(tiny_config(), ds)
+    labels = some_labels(ds)
+    train_and_publish(tr, 1, labels, checkpoint=ck)
+    before = leaves(tr)
+    out = train_and_publish(tr, 2, labels, checkpoint=ck, restart=True, should_stop=lambda: True)
+    assert not out.changed and tr.epoch == 1
+    for a, b in zip(before, leaves(tr)):
+        np.testing.assert_array_equal(a, b)
+    out = train_and_publish(tr, 1, labels, checkpoint=ck, predictions=pr, restart=True)
+    assert out.changed and tr.epoch == 2 and int(tr.state.step) == tr.steps_per_epoch()
+    assert Predictions.load(pr).meta["start_labels"] == len(labels)
+
+
 def test_resume_falls_back_to_an_older_good_checkpoint(ds, tmp_path):
     ck = tmp_path / "checkpoint"
     tr = Trainer(tiny_config(), ds)

@@ -267,3 +267,20 @@ def test_progress_knows_its_total_from_the_start(tiny):
     done = [d for d, _ in calls]
     assert done == sorted(done)
     assert any(0 < d < 1 for d in done)  # inside the first model's training, not only after it
+
+
+def test_with_a_restart_growth_rounds_restart_where_the_labels_doubled(tiny):
+    """`train.restart_growth: 2` from 3 labels, 3 per round: fresh weights at 6 and 12 labels,
+    each trained the first model's epochs; the progress total counts them."""
+    settings = SimulationSettings(strategies=("random",), seeds=(0,), initial=3, step=3,
+                                  budget=12, epochs_per_round=1, first_epochs=2)
+    cfg = tiny["cfg"].with_overrides({"train.restart_growth": 2.0, "train.progress_every": 1})
+    assert settings.restarts(cfg) == [True, False, True]   # 6, 9, 12 labels
+    assert settings.round_epochs(cfg) == [2, 1, 2] and settings.total_epochs(cfg) == 2 + 5
+    assert settings.total_epochs() == 2 + 3                # no config: always warm
+    calls = []
+    rows = run_simulation(cfg, tiny["ds"], settings, progress=lambda d, t, s: calls.append((d, t)))
+    assert [r["labels"] for r in rows] == [3, 6, 9, 12]
+    assert calls[-1] == (7, 7)
+    notes = sim.settings_notes(settings, cfg, "tiny")
+    assert any("restart from fresh weights, trained 2 epochs, at 6, 12 labels" in n for n in notes)

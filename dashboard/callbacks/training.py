@@ -19,7 +19,6 @@ from dashboard.autoretrain import AutoRetrain
 from dashboard.callbacks import need
 from dashboard.commands import SetAutoRetrain, StartTraining, StopTraining, TRAIN_SETTINGS
 from dashboard.figures import accuracy_figure, curves_extension, curves_figure
-from dashboard.text import plural
 from dashboard.worker.protocol import BUSY, DEAD, ERROR, IDLE, QUEUED, STARTING, STOPPING, TRAINING
 from ssvae.models_registry import DEFAULT_MODEL
 from ssvae.schedule import epochs_for
@@ -127,7 +126,7 @@ def register(app, ctx) -> None:
             if not result.get("ok"):
                 return None  # e.g. another page of this workspace started one meanwhile
             auto.last_started = time.time()
-            result["message"] = f"Retraining by itself ({reason}): {plural(epochs, 'epoch')}; keep labeling."
+            result["message"] = f"Retraining by itself ({reason}). {result.get('message', '')}"
             return result
         finally:
             auto.lock.release()

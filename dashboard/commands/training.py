@@ -14,6 +14,7 @@ from typing import Any, ClassVar, NamedTuple
 from pydantic.fields import FieldInfo
 
 from ssvae.config import TrainConfig
+from ssvae.schedule import epochs_for, restart_due
 
 from dashboard.autoretrain import DEFAULTS as AUTO_DEFAULTS, MAX_EVERY as AUTO_MAX_EVERY, \
     MAX_PAUSE_S as AUTO_MAX_PAUSE_S
@@ -80,6 +81,17 @@ def check_train_settings(state: AppState, epochs: Any, settings: Any) -> Trainin
     return TrainingRequest(epochs, clean)
 
 
+def restart_from(state: AppState, num_labels: int) -> int | None:
+    """The labels the current model's weights began with, when a run on ``num_labels`` labels
+    should start from fresh weights instead (``train.restart_growth``,
+    :func:`ssvae.schedule.restart_due`); None for a warm run or when no model is loaded."""
+    p = state.predictions
+    start = p.meta.get("start_labels") if p is not None and p.has_model else None
+    if isinstance(start, int) and restart_due(state.worker.config, start, num_labels):
+        return start
+    return None
+
+
 def require_worker(state: AppState):
     if state.worker is None:
         raise CommandError("training is not connected in this app (started without a worker).")
@@ -89,7 +101,9 @@ def require_worker(state: AppState):
 @register
 @dataclass
 class StartTraining(Command):
-    """Train the warm model for ``epochs`` more epochs on a snapshot of the current labels."""
+    """Train the warm model for ``epochs`` more epochs on a snapshot of the current labels, or a
+    fresh one for the first model's epochs when the labels have grown enough since the model
+    began (:func:`restart_from`)."""
 
     name: ClassVar[str] = "start_training"
     epochs: Any = 10
@@ -103,12 +117,19 @@ class StartTraining(Command):
 
     def apply(self, state, change: TrainingRequest):
         labels = state.labels.as_dict()
-        run_id = state.worker.start_run(labels, change.epochs, change.settings)  # may refuse
+        start = restart_from(state, len(labels))
+        # fresh weights train the first model's budget, whatever a warm run's epochs
+        epochs = change.epochs if start is None else epochs_for(state.size, state.worker.config)
+        run_id = state.worker.start_run(labels, epochs, change.settings,
+                                        restart=start is not None)  # may refuse
         self.restore(state)
         state.training["run_id"] = run_id
         state.bump("training")
-        return Outcome(f"Training started: {plural(change.epochs, 'epoch')} on "
-                       f"{plural(len(labels), 'label')}; keep labeling, the map refreshes when it ends.")
+        how = ("Training started" if start is None else
+               f"Training from fresh weights (the labels grew from {start} to {len(labels)} since "
+               "this model began, and fresh weights learn them better than more epochs on old ones)")
+        return Outcome(f"{how}: {plural(epochs, 'epoch')} on {plural(len(labels), 'label')}; "
+                       "keep labeling, the map refreshes when it ends.")
 
     def restore(self, state):
         """The panel shows the settings of the last run again after a restart."""

@@ -185,7 +185,7 @@ class Worker:
 
         summary: dict[str, Any] = {"run_id": run_id, "labels": len(labels), "started_at": t0,
                                    "epochs_requested": epochs, "settings": job.get("settings", {}),
-                                   "model": model}
+                                   "model": model, "restart": bool(job.get("restart"))}
         from ssvae.pipeline import train_and_publish
 
         try:
@@ -197,7 +197,8 @@ class Worker:
                                             checkpoint=self.checkpoint_path,
                                             predictions=self.predictions_path,
                                             previous=self.previous_predictions(),
-                                            on_progress=on_progress, should_stop=should_stop)
+                                            on_progress=on_progress, should_stop=should_stop,
+                                            restart=bool(job.get("restart")))
             result = outcome.result
             history = result["history"]
             trained_at = time.time()

@@ -143,8 +143,9 @@ class TrainingService:
 
     # -- commands ----------------------------------------------------------------------------
     def start_run(self, labels: Mapping[int, int], epochs: int,
-                  settings: Mapping[str, Any] | None = None) -> str:
-        """Submit a run on a snapshot of ``labels``; refused while another run is going."""
+                  settings: Mapping[str, Any] | None = None, restart: bool = False) -> str:
+        """Submit a run on a snapshot of ``labels`` (from fresh weights with ``restart``);
+        refused while another run is going."""
         state = self.status()
         queued = self.channel.last_pending_job()
         if queued is not None and queued.get("type") != "load":  # a model switch may go first
@@ -160,6 +161,7 @@ class TrainingService:
                                else QUEUED, run_id=run_id, epoch=0, progress=0.0, eta_s=None,
                                epochs=int(epochs), labels=len(labels), message="run queued")
         self.channel.submit({"type": "train", "run_id": run_id, "epochs": int(epochs),
+                             "restart": bool(restart),
                              "settings": dict(settings or {}), "submitted_at": time.time(),
                              "model": self.models.selected(),
                              "labels": sorted([int(s), int(c)] for s, c in labels.items())})

@@ -67,7 +67,7 @@ def run(args) -> int:
         plans.append((spec, settings))
     out = Path(args.out) if args.out else artifacts_root() / "evaluations" / time.strftime("%Y%m%d-%H%M%S")
     for spec, settings in plans:
-        bar = progress_bar(settings, desc=spec)
+        bar = progress_bar(settings, cfg, desc=spec)
         try:
             paths = evaluate_one(spec, cfg, name, settings, out / folder_key(spec), bar_progress(bar))
         finally:

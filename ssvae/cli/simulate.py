@@ -74,7 +74,7 @@ def run(args) -> int:
     settings.validate(ds)
     out = Path(args.out) if args.out else artifacts_root() / "simulations" / (
         time.strftime("%Y%m%d-%H%M%S") + f"-{ds.name}")
-    bar = progress_bar(settings)
+    bar = progress_bar(settings, cfg)
 
     out.mkdir(parents=True, exist_ok=True)
     partial = out / "results.partial.csv"
@@ -99,12 +99,12 @@ def run(args) -> int:
     return 0
 
 
-def progress_bar(settings, desc: str | None = None):
+def progress_bar(settings, config=None, desc: str | None = None):
     """A tqdm bar over the run's training epochs, its total known from the start (the
     initial models included), so it shows an ETA as soon as training begins."""
     from tqdm import tqdm
 
-    return tqdm(total=settings.total_epochs(), unit="epoch", desc=desc, dynamic_ncols=True,
+    return tqdm(total=settings.total_epochs(config), unit="epoch", desc=desc, dynamic_ncols=True,
                 bar_format="{l_bar}{bar}| {n:.1f}/{total} epochs [{elapsed}<{remaining}]{postfix}")
 
 
