@@ -109,9 +109,11 @@ class TrainConfig(Section):
     # ceil(budget / steps per epoch) epochs, at most `epochs` / `retrain_epochs`; None: the cap
     first_model_steps: int | None = Field(None, ge=1, le=10_000_000)
     retrain_steps: int | None = Field(None, ge=1, le=10_000_000)
-    # a run starts from fresh weights, with the first model's budget, once the labels have
-    # grown this many times since the weights began (ssvae/schedule.py: restart_due); a model
-    # trained without labels restarts at its first labeled run; 0: always warm
+    # a run starts from fresh weights, with the first model's budget (ssvae/schedule.py:
+    # restart_due): a model trained without labels at its first labeled run (the page's first
+    # model), and with restart_growth > 0 whenever the labels have grown that many times since
+    # the weights began; 0: only the label-free model restarts
+    restart_unlabeled: bool = True
     restart_growth: float = Field(0.0, ge=0, le=1_000_000)
     batch_size: int = Field(256, ge=8, le=65_536)  # unlabeled images per step
     labeled_batch_size: int = Field(64, ge=1, le=65_536)  # labeled images per step (oversampled)

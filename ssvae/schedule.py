@@ -48,17 +48,18 @@ def epochs_for(dataset_size: int, config: Config, retrain: bool = False) -> int:
 def restart_due(config: Config, start_labels: int | None, num_labels: int) -> bool:
     """Whether a run on ``num_labels`` labels should start from fresh weights (and train the
     first model's budget) rather than go on from weights that began with ``start_labels``
-    labels (None: not known, as in a checkpoint from before this rule): when
-    ``train.restart_growth`` is set and the labels have grown that many times since, a model
-    that began without labels at its first labeled run. Weights that went on training from a
-    handful of labels stay behind weights trained afresh on the same labels (docs/MODEL.md),
-    and this restarts O(log labels) times."""
-    growth = float(config.train.restart_growth)
-    if growth <= 0 or start_labels is None or num_labels <= 0:
+    labels (None: not known, as in a checkpoint from before this rule): a model that began
+    without labels at its first labeled run (``train.restart_unlabeled``), and with
+    ``train.restart_growth`` set whenever the labels have grown that many times since. Weights
+    that went on training from no or a handful of labels stay behind weights trained afresh
+    on the same labels (docs/MODEL.md); growth restarts happen O(log labels) times."""
+    t = config.train
+    if start_labels is None or num_labels <= 0:
         return False
     if start_labels <= 0:
-        return True
-    return num_labels >= max(growth, 1.0) * start_labels and num_labels > start_labels
+        return bool(t.restart_unlabeled)
+    growth = float(t.restart_growth)
+    return growth > 0 and num_labels >= max(growth, 1.0) * start_labels and num_labels > start_labels
 
 
 def unlabeled_for(dataset_size: int, config: Config) -> str:

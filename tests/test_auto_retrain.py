@@ -155,7 +155,7 @@ def test_the_option_and_the_panel_epochs_survive_a_restart(ds, ws, tmp_path):
 def test_a_run_starts_from_fresh_weights_once_the_labels_have_grown_enough(ds, tmp_path, start, labels, fresh):
     """`train.restart_growth: 2`: a model that began with `start` labels (0: none, None: not
     recorded, an older model) is retrained warm for the asked epochs, or from fresh weights for
-    the first model's budget, and the message says why."""
+    at least the first model's budget, and the message says why."""
     from ssvae.schedule import epochs_for
 
     ws = page_workspace(tmp_path, synthetic_predictions(ds, num_labels=start or 0, start_labels=start))

@@ -104,7 +104,9 @@ def test_a_restart_is_due_when_the_labels_have_grown_the_configured_times():
     assert not restart_due(cfg, 0, 0)
     assert not restart_due(cfg, 10, 19) and restart_due(cfg, 10, 20) and restart_due(cfg, 10, 40)
     assert not restart_due(cfg, None, 1000)          # not known (an older checkpoint): warm
-    never = tiny_config(train={"restart_growth": 0.0})
+    default = tiny_config(train={"restart_growth": 0.0})   # only the label-free model
+    assert restart_due(default, 0, 50) and not restart_due(default, 10, 1000)
+    never = tiny_config(train={"restart_growth": 0.0, "restart_unlabeled": False})
     assert not restart_due(never, 0, 50) and not restart_due(never, 10, 1000)
 
 

@@ -118,8 +118,9 @@ class StartTraining(Command):
     def apply(self, state, change: TrainingRequest):
         labels = state.labels.as_dict()
         start = restart_from(state, len(labels))
-        # fresh weights train the first model's budget, whatever a warm run's epochs
-        epochs = change.epochs if start is None else epochs_for(state.size, state.worker.config)
+        # fresh weights train at least the first model's budget
+        epochs = (change.epochs if start is None
+                  else max(change.epochs, epochs_for(state.size, state.worker.config)))
         run_id = state.worker.start_run(labels, epochs, change.settings,
                                         restart=start is not None)  # may refuse
         self.restore(state)
