@@ -80,9 +80,10 @@ def train_and_publish(trainer, epochs: int, labels, *, checkpoint: Path | None =
                       map_kind: str = "umap", restart: bool = False) -> RunOutcome:
     """Train ``trainer`` ``epochs`` more epochs on ``labels`` (from fresh weights with
     ``restart``: ``Trainer.restart``), then (if any epoch finished) write its checkpoint and
-    predictions; a run that finishes no epoch leaves the trainer as it was, restart or not. ``previous`` keeps the new map aligned with an
-    earlier snapshot's (``map_kind``: see :func:`ssvae.predict.predict`); ``meta`` is added to the predictions' facts. ``predict=False`` skips the
-    predictions (and their file)."""
+    predictions; a run that finishes no epoch leaves the trainer as it was, restart or not.
+    ``previous`` keeps the new map aligned with an earlier snapshot's (``map_kind``: see
+    :func:`ssvae.predict.predict`); ``meta`` is added to the predictions' facts.
+    ``predict=False`` skips the predictions (and their file)."""
     before = trainer.snapshot.replace(history=list(trainer.snapshot.history))
     if restart:
         trainer.restart()

@@ -83,8 +83,9 @@ def check_train_settings(state: AppState, epochs: Any, settings: Any) -> Trainin
 
 def restart_from(state: AppState, num_labels: int) -> int | None:
     """The labels the current model's weights began with, when a run on ``num_labels`` labels
-    should start from fresh weights instead (``train.restart_growth``,
-    :func:`ssvae.schedule.restart_due`); None for a warm run or when no model is loaded."""
+    should start from fresh weights instead (``train.restart_unlabeled`` and
+    ``train.restart_growth``, :func:`ssvae.schedule.restart_due`); None for a warm run, and
+    when no model is loaded or its predictions do not say (written before this rule)."""
     p = state.predictions
     start = p.meta.get("start_labels") if p is not None and p.has_model else None
     if isinstance(start, int) and restart_due(state.worker.config, start, num_labels):
@@ -126,9 +127,11 @@ class StartTraining(Command):
         self.restore(state)
         state.training["run_id"] = run_id
         state.bump("training")
+        why = ("this model was trained before any label" if start == 0 else
+               f"the labels grew from {start} to {len(labels)} since these weights began")
         how = ("Training started" if start is None else
-               f"Training from fresh weights (the labels grew from {start} to {len(labels)} since "
-               "this model began, and fresh weights learn them better than more epochs on old ones)")
+               f"Training from fresh weights ({why}; fresh weights learn the labels better than "
+               "more epochs on the old ones)")
         return Outcome(f"{how}: {plural(epochs, 'epoch')} on {plural(len(labels), 'label')}; "
                        "keep labeling, the map refreshes when it ends.")
 
