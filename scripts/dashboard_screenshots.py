@@ -79,17 +79,36 @@ def tab_selection(state) -> int | None:
     return (tabs[-1] if tabs else state.current).selected
 
 
+def shown(driver, app) -> int | None:
+    """The image the tab shows once the page has drawn the server's selection for it (read
+    under the dispatcher's lock, so a half-applied label never passes), else None."""
+    with app.ssvae.lock:
+        serial = tab_selection(app.ssvae.state)
+    title = driver.find_element("css selector", "#sel-title").text
+    return serial if serial is not None and title == f"Serial {serial}" else None
+
+
 def label_from_truth(driver, app, n: int) -> None:
     """Label ``n`` images the way a user would, answering with the ground truth: press the
-    class key of the image the tab shows, then wait for the label on the page's state."""
+    class key of the image the tab shows, then wait for the label and for the page to show
+    the next image (a key pressed before that labels the image still shown, wrongly)."""
     state = app.ssvae.state
     for _ in range(n):
-        serial = tab_selection(state)
+        end = time.time() + 10
+        while (serial := shown(driver, app)) is None and time.time() < end:
+            time.sleep(0.05)
+        if serial is None:
+            raise TimeoutError("the page did not show the selected image")
         before = len(state.labels)
         ActionChains(driver).send_keys(str(int(state.dataset.truth[serial]))).perform()
-        end = time.time() + 10
-        while (len(state.labels) == before or tab_selection(state) == serial) and time.time() < end:
+        while (len(state.labels) == before or shown(driver, app) in (serial, None)) and time.time() < end:
             time.sleep(0.05)
+
+
+def wrong_labels(app) -> int:
+    """Labels that differ from the ground truth (none, when every key reached its image)."""
+    state = app.ssvae.state
+    return sum(1 for s, c in state.labels.as_dict().items() if c != int(state.dataset.truth[s]))
 
 
 def wait_idle(driver, timeout=600) -> None:
@@ -160,7 +179,7 @@ def main(argv=None) -> int:
                 driver.save_screenshot(str(out / "dashboard-dark.png"))
                 driver.execute_script("document.getElementById('theme-btn').click()")
                 runs = worker.channel.runs()
-                print(f"mnist: {len(app.ssvae.state.labels)} labels, runs: " + ", ".join(
+                print(f"mnist: {len(app.ssvae.state.labels)} labels ({wrong_labels(app)} wrong), runs: " + ", ".join(
                     f"{r['labels']} labels {100 * r['test_accuracy']:.1f}%" for r in runs))
         finally:
             driver.quit()
