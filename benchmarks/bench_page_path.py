@@ -5,9 +5,10 @@ then the simulation's labels (one per class, then the default strategy's picks, 
 — with the first labeled run either warm (the page before `train.restart_unlabeled`) or from
 fresh weights (the default now), and later rounds warm. Test accuracy at each label count.
 
-usage: python benchmarks/bench_page_path.py [--dataset mnist] [--seeds 0,1,2] [--modes warm,fresh]
-       [--budget 100]
-Writes artifacts/benchmarks/page_path.json.
+usage: python benchmarks/bench_page_path.py [--quick | --full] [--dataset mnist] [--seeds 0]
+       [--modes warm,fresh] [--budget 100]
+Default: seed 0 to 100 labels (~20 min on 2 cores); --full: seeds 0, 1, 2 (the figures in
+docs/MODEL.md); --quick: seed 0 to 40 labels. Writes artifacts/benchmarks/page_path.json.
 """
 from __future__ import annotations
 
@@ -56,10 +57,15 @@ def page_path(spec: str, seed: int, mode: str, budget: int, step: int = 30) -> d
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", default="mnist")
-    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--seeds", default=None, help="default 0 (--full: 0,1,2)")
     p.add_argument("--modes", default="warm,fresh")
-    p.add_argument("--budget", type=int, default=100)
+    p.add_argument("--budget", type=int, default=None, help="default 100 (--quick: 40)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true")
+    size.add_argument("--full", action="store_true")
     args = p.parse_args()
+    args.seeds = args.seeds or ("0,1,2" if args.full else "0")
+    args.budget = args.budget or (40 if args.quick else 100)
     runs = []
     for seed in (int(s) for s in args.seeds.split(",")):
         for mode in args.modes.split(","):
@@ -69,8 +75,9 @@ def main() -> None:
     for mode in args.modes.split(","):
         mine = [r["accuracy"] for r in runs if r["mode"] == mode]
         means[mode] = {n: float(np.mean([a[n] for a in mine])) for n in mine[0]}
+    headline = {f"{mode}_at_{n}": acc for mode, by_count in means.items() for n, acc in by_count.items()}
     write_result("page_path", {"dataset": args.dataset, "runs": runs, "mean_accuracy": means,
-                               "load_average": os.getloadavg()})
+                               "headline": headline, "load_average": os.getloadavg()})
 
 
 if __name__ == "__main__":

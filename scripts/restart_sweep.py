@@ -7,7 +7,6 @@ matrix: the default strategy and random, with the plain baseline on the default'
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 from ssvae.cli.simulate import bar_progress, progress_bar
