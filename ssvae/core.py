@@ -139,15 +139,21 @@ def init_state(model: SSVAE, key, sample, grad_clip: float) -> TrainState:
                       step=jnp.zeros((), jnp.int32), ema_params=params)
 
 
+def initial_state(config: Config, image_shape, num_classes: int) -> TrainState:
+    """Freshly initialised weights and optimizer for ``config``'s model (from ``train.seed``)."""
+    t = config.train
+    model = model_of(config, image_shape, num_classes)
+    key = jax.random.fold_in(jax.random.PRNGKey(t.seed), 0x5eed)
+    sample = jnp.zeros((1, *image_shape), jnp.float32)
+    return init_state(model, key, sample, float(t.grad_clip))
+
+
 def new_snapshot(config: Config, dataset_name: str, size: int, image_shape, num_classes: int
                  ) -> Snapshot:
     """A freshly initialised model for a data set (weights from ``train.seed``)."""
     t = config.train
-    model = model_of(config, image_shape, num_classes)
-    key = jax.random.PRNGKey(t.seed)
-    sample = jnp.zeros((1, *image_shape), jnp.float32)
-    state = init_state(model, jax.random.fold_in(key, 0x5eed), sample, float(t.grad_clip))
-    return Snapshot(config=config, state=state, key=key,
+    return Snapshot(config=config, state=initial_state(config, image_shape, num_classes),
+                    key=jax.random.PRNGKey(t.seed),
                     val_idx=validation_split(dataset_name, size, t.seed, t.val_fraction, t.val_max),
                     image_shape=tuple(image_shape), num_classes=int(num_classes))
 
@@ -156,8 +162,9 @@ def restarted(snapshot: Snapshot) -> Snapshot:
     """``snapshot`` with freshly initialised weights and optimizer (those of its config's seed)
     that keeps its epoch count, history, validation split and map, so that curves and the map
     go on across the restart."""
-    fresh = new_snapshot(snapshot.config, "", 1, snapshot.image_shape, snapshot.num_classes)
-    return snapshot.replace(state=fresh.state, history=list(snapshot.history), start_labels=None)
+    return snapshot.replace(state=initial_state(snapshot.config, snapshot.image_shape,
+                                                snapshot.num_classes),
+                            history=list(snapshot.history), start_labels=None)
 
 
 def is_finite(state: TrainState) -> bool:

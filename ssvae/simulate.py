@@ -184,8 +184,7 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
     first_epochs = settings.first_epochs
     truth = np.asarray(dataset.truth)
     rounds = settings.rounds
-    total = settings.total_epochs(config)
-    round_epochs, restarts = settings.round_epochs(config), settings.restarts(config)
+    total = settings.total_epochs(config)  # restarts included: the trainer follows the same rule
     done = 0.0
     text = ""
     rows: list[dict] = []
@@ -240,13 +239,12 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                             raise RuntimeError(f"rank returned {len(picks)} images for {k} "
                                                "wanted, or an already-labeled one")
                         labels.update({int(s): int(truth[s]) for s in picks})
-                        if restarts[r - 1] != trainer.restart_due(len(labels)):
-                            raise RuntimeError("the simulation's restart plan and the trainer's "
-                                               f"disagree at {len(labels)} labels")
-                        preds = train_and_publish(trainer, round_epochs[r - 1], labels,
+                        fresh = trainer.restart_due(len(labels))
+                        epochs = first_epochs if fresh else settings.epochs_per_round
+                        preds = train_and_publish(trainer, epochs, labels,
                                                   on_progress=training(done), map_kind="pca",
-                                                  restart=restarts[r - 1]).predictions
-                        done += round_epochs[r - 1]
+                                                  restart=fresh).predictions
+                        done += epochs
                     emit({"strategy": name, "seed": seed, "round": r, "labels": len(labels),
                           "accuracy": float(preds.meta["test_accuracy"]),
                           "seconds": round(time.perf_counter() - t0, 3)})
