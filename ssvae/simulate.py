@@ -21,7 +21,7 @@ from ssvae.data import Dataset
 from ssvae.errors import SSVAEError
 from ssvae.baseline import BASELINE, logreg_accuracy, pixels
 from ssvae.ranking import DEFAULT_STRATEGY, QUERY_STRATEGIES, parse_query, rank
-from ssvae.schedule import epochs_for, restart_due
+from ssvae.schedule import epochs_for, restart_due, restart_epochs
 
 COLUMNS = ("strategy", "seed", "round", "labels", "accuracy", "seconds")
 THRESHOLDS = (0.80, 0.90)
@@ -50,6 +50,7 @@ class SimulationSettings:
     budget: int = 200
     epochs_per_round: int | None = None  # default: a retrain's on the page (ssvae/schedule.py)
     first_epochs: int | None = None  # epochs of the initial model (default: a first model's)
+    restart_epochs: int | None = None  # epochs of a round from fresh weights (default: a restart's)
     seeds: tuple[int, ...] = (0, 1, 2)
     # arms whose labels also train the plain baseline (logistic regression on pixels)
     baseline_for: tuple[str, ...] = ()
@@ -61,9 +62,12 @@ class SimulationSettings:
     def with_first_epochs(self, config: Config, pool_size: int) -> "SimulationSettings":
         """These settings with the epochs of the first model and of each round filled in
         where unset: what the page's first model and retrains train on this pool (the config's
-        step budgets, :func:`ssvae.schedule.epochs_for`)."""
+        step budgets, :func:`ssvae.schedule.epochs_for`; a restart's,
+        :func:`ssvae.schedule.restart_epochs`, or the first model's where that is given)."""
         return replace(self,
                        first_epochs=self.first_epochs or epochs_for(pool_size, config),
+                       restart_epochs=(self.restart_epochs or self.first_epochs
+                                       or restart_epochs(pool_size, config)),
                        epochs_per_round=(self.epochs_per_round
                                          or epochs_for(pool_size, config, retrain=True)))
 
@@ -83,9 +87,10 @@ class SimulationSettings:
         return out
 
     def round_epochs(self, config: Config | None = None) -> list[int]:
-        """Training epochs of each round after the first: a retrain's, or the first model's
-        where the round restarts."""
-        return [(self.first_epochs or 0) if fresh else (self.epochs_per_round or 0)
+        """Training epochs of each round after the first: a retrain's, or a restart's where
+        the round restarts."""
+        return [(self.restart_epochs or self.first_epochs or 0) if fresh
+                else (self.epochs_per_round or 0)
                 for fresh in self.restarts(config)]
 
     def total_epochs(self, config: Config | None = None) -> int:
@@ -240,7 +245,7 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                                                "wanted, or an already-labeled one")
                         labels.update({int(s): int(truth[s]) for s in picks})
                         fresh = trainer.restart_due(len(labels))
-                        epochs = first_epochs if fresh else settings.epochs_per_round
+                        epochs = settings.restart_epochs if fresh else settings.epochs_per_round
                         preds = train_and_publish(trainer, epochs, labels,
                                                   on_progress=training(done), map_kind="pca",
                                                   restart=fresh).predictions
@@ -328,7 +333,7 @@ def settings_notes(settings: SimulationSettings, config: Config, config_name: st
              f"weights; up to {settings.budget} labels"]
     fresh = [n for n, r in zip(settings.label_counts()[1:], settings.restarts(config)) if r]
     if fresh:
-        lines.append(f"restart from fresh weights, trained {first} epochs, at "
+        lines.append(f"restart from fresh weights, trained {settings.restart_epochs or first} epochs, at "
                      f"{', '.join(map(str, fresh))} labels (`train.restart_growth` "
                      f"{config.train.restart_growth:g}: the labels grew that many times since "
                      "the weights began)")

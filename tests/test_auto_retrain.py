@@ -155,8 +155,8 @@ def test_the_option_and_the_panel_epochs_survive_a_restart(ds, ws, tmp_path):
 def test_a_run_starts_from_fresh_weights_once_the_labels_have_grown_enough(ds, tmp_path, start, labels, fresh):
     """`train.restart_growth: 2`: a model that began with `start` labels (0: none, None: not
     recorded, an older model) is retrained warm for the asked epochs, or from fresh weights for
-    at least the first model's budget, and the message says why."""
-    from ssvae.schedule import epochs_for
+    at least a restart's budget, and the message says why."""
+    from ssvae.schedule import restart_epochs
 
     ws = page_workspace(tmp_path, synthetic_predictions(ds, num_labels=start or 0, start_labels=start))
     state, disp = opened(ds, ws, tmp_path)
@@ -165,7 +165,7 @@ def test_a_run_starts_from_fresh_weights_once_the_labels_have_grown_enough(ds, t
         disp.dispatch(Label(s, s % 2))
     result = disp.dispatch(StartTraining(epochs=2, settings={}))
     assert result.ok and state.worker.restarts == [fresh]
-    assert state.worker.runs[0][1] == (epochs_for(ds.size, state.worker.config) if fresh else 2)
+    assert state.worker.runs[0][1] == (restart_epochs(ds.size, state.worker.config) if fresh else 2)
     assert ("fresh weights" in result.message) == fresh
     if fresh:
         assert (f"the labels grew from {start} to {labels}" if start else

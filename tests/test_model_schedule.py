@@ -96,6 +96,18 @@ def test_the_default_config_resolves_for_every_pool_size():
     assert epochs_for(4000, cfg) == cfg.train.epochs
 
 
+def test_a_restart_trains_the_first_models_step_budget_without_the_epoch_cap():
+    from ssvae.schedule import restart_epochs, steps_per_epoch
+
+    cfg = tiny_config(train={"epochs": 4, "first_model_steps": 60, "batch_size": 10,
+                             "val_fraction": 0.0})
+    assert steps_per_epoch(100, cfg) == 10
+    assert epochs_for(100, cfg) == 4 and restart_epochs(100, cfg) == 6     # the cap, lifted
+    assert epochs_for(1000, cfg) == 1 and restart_epochs(1000, cfg) == 1   # under it: the same
+    unbudgeted = tiny_config(train={"epochs": 4, "first_model_steps": None})
+    assert restart_epochs(100, unbudgeted) == epochs_for(100, unbudgeted) == 4
+
+
 def test_a_restart_is_due_when_the_labels_have_grown_the_configured_times():
     from ssvae.schedule import restart_due
 

@@ -1,5 +1,6 @@
 """`ssvae simulate`: the active-learning loop on a tiny 8×8 data set (a few rounds, one epoch)."""
 import csv
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from model_fixtures import make_images, save_npz
 from ssvae.cli import main
 from ssvae.config import load_config
 from ssvae.data import load_dataset
+from ssvae.schedule import restart_epochs
 from ssvae.simulate import SimulationSettings, initial_labels, run_simulation, summarize
 
 TINY_YAML = """
@@ -271,11 +273,14 @@ def test_progress_knows_its_total_from_the_start(tiny):
 
 def test_with_a_restart_growth_rounds_restart_where_the_labels_doubled(tiny):
     """`train.restart_growth: 2` from 3 labels, 3 per round: fresh weights at 6 and 12 labels,
-    each trained the first model's epochs; the progress total counts them."""
+    each trained a restart's epochs; the progress total counts them."""
     settings = SimulationSettings(strategies=("random",), seeds=(0,), initial=3, step=3,
                                   budget=12, epochs_per_round=1, first_epochs=2)
     cfg = tiny["cfg"].with_overrides({"train.restart_growth": 2.0, "train.progress_every": 1})
     assert settings.restarts(cfg) == [True, False, True]   # 6, 9, 12 labels
+    # unset, a restart trains the first model's steps without the epoch cap
+    unset = replace(settings, first_epochs=None).with_first_epochs(cfg, tiny["ds"].size)
+    assert unset.restart_epochs == restart_epochs(tiny["ds"].size, cfg)
     assert settings.round_epochs(cfg) == [2, 1, 2] and settings.total_epochs(cfg) == 2 + 5
     assert settings.total_epochs() == 2 + 3                # no config: always warm
     calls = []

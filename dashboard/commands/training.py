@@ -14,7 +14,7 @@ from typing import Any, ClassVar, NamedTuple
 from pydantic.fields import FieldInfo
 
 from ssvae.config import TrainConfig
-from ssvae.schedule import epochs_for, restart_due
+from ssvae.schedule import restart_due, restart_epochs
 
 from dashboard.autoretrain import DEFAULTS as AUTO_DEFAULTS, MAX_EVERY as AUTO_MAX_EVERY, \
     MAX_PAUSE_S as AUTO_MAX_PAUSE_S
@@ -119,9 +119,9 @@ class StartTraining(Command):
     def apply(self, state, change: TrainingRequest):
         labels = state.labels.as_dict()
         start = restart_from(state, len(labels))
-        # fresh weights train at least the first model's budget
+        # fresh weights train at least a restart's budget
         epochs = (change.epochs if start is None
-                  else max(change.epochs, epochs_for(state.size, state.worker.config)))
+                  else max(change.epochs, restart_epochs(state.size, state.worker.config)))
         run_id = state.worker.start_run(labels, epochs, change.settings,
                                         restart=start is not None)  # may refuse
         self.restore(state)
