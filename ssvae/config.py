@@ -90,6 +90,10 @@ class ModelConfig(Section):
     # what q(y|x) reads: the image through a trunk like the encoder's ("image"), through a
     # dense or a conv trunk whatever the encoder ("dense", "conv"), or the latent code
     classifier: Literal["image", "dense", "conv", "latent"] = "image"
+    # what an image classifier sees: the pixels as they are ("pixels"), or each image's
+    # luminance standardised to zero mean and unit sd ("shape": blind to colour, brightness
+    # and contrast); auto: shape for colour images, the pixels for grey ones (docs/MODEL.md)
+    classifier_view: Literal["auto", "pixels", "shape"] = "auto"
     classifier_hidden: tuple[Width, ...] = Field((512, 256), max_length=16)
     classifier_dropout: float = Field(0.2, ge=0, lt=1)  # also drives BALD's MC samples
     decoder_uses_y: bool = True  # p(x|z,y), the M2 form; False: p(x|z)

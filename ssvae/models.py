@@ -3,7 +3,9 @@
 * ``Encoder``    q(z|x): dense or convolutional, for any H×W×C input; returns mean, log-variance.
 * ``Classifier`` q(y|x): reads the image (a dense or conv trunk: the encoder's kind for
   ``classifier_input="image"``, or named: ``"dense"``/``"conv"``) or the latent code; dropout
-  only before the last layer, so Monte-Carlo dropout for BALD re-runs just that layer.
+  only before the last layer, so Monte-Carlo dropout for BALD re-runs just that layer. An
+  image classifier reads the pixels or, for colour images by default, each image's
+  standardised luminance (``classifier_view``, :func:`shape_view`).
 * ``Decoder``    p(x|z) or p(x|z,y) (the M2 form): returns pixel *logits* (the sigmoid is
   applied only by the loss or for display).
 * ``SSVAE``      ties them together with the prior: a standard normal, or a mixture of K
@@ -25,6 +27,25 @@ import jax.numpy as jnp
 
 def to_float(images_uint8: jax.Array) -> jax.Array:
     return images_uint8.astype(jnp.float32) / 255.0
+
+
+def view_for(view: str, image_shape) -> str:
+    """``model.classifier_view`` resolved for images of ``image_shape`` (H, W, C): ``auto`` is
+    the shape view for colour images and the pixels for grey ones."""
+    if view != "auto":
+        return view
+    return "shape" if int(image_shape[-1]) > 1 else "pixels"
+
+
+def shape_view(x: jax.Array) -> jax.Array:
+    """Each image's luminance (the mean of its channels), standardised to zero mean and unit
+    standard deviation over the image: what is left is where the image is light or dark
+    relative to itself. On the glyphs (letters in random colours) a classifier trained on this
+    reaches 66 % from 200 labels where the same one on the pixels reaches 15 % (docs/MODEL.md)."""
+    y = x.mean(-1, keepdims=True)
+    mean = y.mean((1, 2, 3), keepdims=True)
+    sd = y.std((1, 2, 3), keepdims=True)
+    return (y - mean) / (sd + 1e-3)
 
 
 class MLP(nn.Module):
@@ -137,6 +158,7 @@ class SSVAE(nn.Module):
     hidden: Sequence[int] = (512, 256)
     conv_features: Sequence[int] = (32, 64)
     classifier_input: str = "image"
+    classifier_view: str = "pixels"  # "pixels" or "shape" (:func:`shape_view`)
     classifier_hidden: Sequence[int] = (512, 256)
     classifier_dropout: float = 0.2
     decoder_uses_y: bool = True
@@ -150,6 +172,7 @@ class SSVAE(nn.Module):
         return cls(image_shape=tuple(int(s) for s in image_shape), num_classes=int(num_classes),
                    encoder_kind=m.encoder, latent_dim=m.latent_dim, hidden=tuple(m.hidden),
                    conv_features=tuple(m.conv_features), classifier_input=m.classifier,
+                   classifier_view=view_for(m.classifier_view, image_shape),
                    classifier_hidden=tuple(m.classifier_hidden),
                    classifier_dropout=float(m.classifier_dropout),
                    decoder_uses_y=bool(m.decoder_uses_y), prior=m.prior, components=k)
@@ -178,7 +201,9 @@ class SSVAE(nn.Module):
         return self.encoder(x)
 
     def classifier_input_of(self, x, z):
-        return z if self.classifier_input == "latent" else x
+        if self.classifier_input == "latent":
+            return z
+        return shape_view(x) if self.classifier_view == "shape" else x
 
     def classify(self, x, z, deterministic: bool = True):
         return self.classifier(self.classifier_input_of(x, z), deterministic)

@@ -60,3 +60,32 @@ def test_every_option_trains_with_finite_terms(model_opts, train_opts):
     assert last["kl_z"] >= 0 and last["kl_y"] >= -1e-4
     p = tr.predict()
     assert np.isfinite(p.scores["bald"]).all()
+
+
+def test_the_shape_view_ignores_colour_brightness_and_contrast_but_not_the_shape():
+    from ssvae.models import shape_view
+
+    rng = np.random.default_rng(0)
+    mask = (rng.random((2, 6, 7, 1)) > 0.5).astype(np.float32)           # two "letters"
+    orange_on_navy = mask * np.array([1.0, 0.6, 0.2]) + (1 - mask) * np.array([0.0, 0.1, 0.3])
+    grey_on_black = mask * np.array([0.5, 0.5, 0.5]) + (1 - mask) * 0.05
+    a, b = np.asarray(shape_view(jnp.asarray(orange_on_navy))), np.asarray(shape_view(jnp.asarray(grey_on_black)))
+    assert a.shape == (2, 6, 7, 1)
+    np.testing.assert_allclose(a, b, atol=1e-2)  # up to the guard against a blank image
+    np.testing.assert_allclose(a.mean((1, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(a.std((1, 2, 3)), 1, atol=1e-2)
+    assert not np.allclose(a[0], a[1], atol=0.1)                          # the shapes differ
+
+
+@pytest.mark.parametrize("view, channels, sees", [("auto", 3, "shape"), ("auto", 1, "pixels"),
+                                                  ("pixels", 3, "pixels"), ("shape", 1, "shape")])
+def test_the_classifier_view_is_resolved_from_the_images(view, channels, sees):
+    """`model.classifier_view: auto` shows an image classifier each colour image's standardised
+    luminance (one channel) and grey images as they are."""
+    cfg = tiny_config(model={"classifier_view": view, "classifier": "dense"})
+    model = SSVAE.from_config(cfg.model, (6, 7, channels), 3)
+    assert model.classifier_view == sees
+    x = jnp.asarray(np.random.default_rng(0).random((2, 6, 7, channels)), jnp.float32)
+    params = model.init(jax.random.PRNGKey(0), x)["params"]
+    first = params["classifier"]["trunk"]["Dense_0"]["kernel"]
+    assert first.shape[0] == 6 * 7 * (1 if sees == "shape" else channels)
