@@ -88,6 +88,9 @@ def read_checkpoint(path) -> tuple[dict, dict]:
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise ValueError("unknown format")
         meta = json.loads(payload["meta"])
+        model = meta.get("config", {}).get("model")
+        if isinstance(model, dict):  # written before model.classifier_view: it read the pixels
+            model.setdefault("classifier_view", "pixels")
     except Exception as exc:  # truncated, corrupt or foreign file
         raise CheckpointError(f"{path}: is not a readable SSVAE checkpoint ({type(exc).__name__}: "
                               f"{str(exc)[:80]}).") from None

@@ -1,4 +1,6 @@
 """Networks and predictions have the right shapes for dense and conv on non-28×28 inputs."""
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -89,3 +91,22 @@ def test_the_classifier_view_is_resolved_from_the_images(view, channels, sees):
     params = model.init(jax.random.PRNGKey(0), x)["params"]
     first = params["classifier"]["trunk"]["Dense_0"]["kernel"]
     assert first.shape[0] == 6 * 7 * (1 if sees == "shape" else channels)
+
+
+def test_a_colour_checkpoint_from_before_the_view_loads_as_the_pixel_model_it_was(tmp_path):
+    from flax import serialization
+
+    from ssvae.checkpoint import load_checkpoint, save_checkpoint
+    from ssvae.train import Trainer
+
+    ds = tiny_dataset(n=32, h=6, w=7, c=3, classes=3)
+    tr = Trainer(tiny_config(model={"classifier_view": "pixels"}), ds)
+    path = save_checkpoint(tr.snapshot, ds, tmp_path / "old.ckpt")
+    payload = serialization.msgpack_restore(path.read_bytes())
+    meta = json.loads(payload["meta"])
+    del meta["config"]["model"]["classifier_view"]  # as written before the option existed
+    payload["meta"] = json.dumps(meta)
+    path.write_bytes(serialization.msgpack_serialize(payload))
+    snap = load_checkpoint(path, ds)
+    assert snap.config.model.classifier_view == "pixels"
+    assert snap.model.classifier_view == "pixels"
