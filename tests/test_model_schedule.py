@@ -97,7 +97,7 @@ def test_the_default_config_resolves_for_every_pool_size():
 
 
 def test_a_restart_trains_the_first_models_step_budget_without_the_epoch_cap():
-    from ssvae.schedule import restart_epochs, steps_per_epoch
+    from ssvae.schedule import restart_epochs
 
     cfg = tiny_config(train={"epochs": 4, "first_model_steps": 60, "batch_size": 10,
                              "val_fraction": 0.0})
