@@ -59,8 +59,8 @@ def restart_epochs(dataset_size: int, config: Config) -> int:
 
 
 def restart_due(config: Config, start_labels: int | None, num_labels: int) -> bool:
-    """Whether a run on ``num_labels`` labels should start from fresh weights (and train the
-    first model's budget) rather than go on from weights that began with ``start_labels``
+    """Whether a run on ``num_labels`` labels should start from fresh weights (and train
+    :func:`restart_epochs`) rather than go on from weights that began with ``start_labels``
     labels (None: not known, as in a checkpoint from before this rule): a model that began
     without labels at its first labeled run (``train.restart_unlabeled``), and with
     ``train.restart_growth`` set whenever the labels have grown that many times since. Weights
