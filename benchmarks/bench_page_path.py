@@ -24,7 +24,7 @@ def page_path(spec: str, seed: int, mode: str, budget: int, step: int = 30) -> d
     from ssvae import load_config
     from ssvae.evaluate import load_for_evaluation
     from ssvae.ranking import DEFAULT_STRATEGY, parse_query, rank
-    from ssvae.schedule import epochs_for, resolve
+    from ssvae.schedule import epochs_for, resolve, restart_epochs
     from ssvae.simulate import features_of, initial_labels
     from ssvae.train import Trainer
 
@@ -37,9 +37,10 @@ def page_path(spec: str, seed: int, mode: str, budget: int, step: int = 30) -> d
     trainer = Trainer(cfg, ds)
     trainer.train_epochs(first, {})  # the page's first model: no labels yet
     labels = initial_labels(truth, 10, ds.num_classes, seed)
-    if mode == "fresh":
+    if mode == "fresh":  # as StartTraining: at least a restart's budget
         trainer.restart()
-    trainer.train_epochs(first if mode == "fresh" else retrain, labels)
+    trainer.train_epochs(max(retrain, restart_epochs(ds.size, cfg)) if mode == "fresh" else retrain,
+                         labels)
     preds = trainer.predict(map_kind="pca")
     acc = {len(labels): float(preds.meta["test_accuracy"])}
     strategy, diverse = parse_query(DEFAULT_STRATEGY)

@@ -66,8 +66,7 @@ class SimulationSettings:
         :func:`ssvae.schedule.restart_epochs`, or the first model's where that is given)."""
         return replace(self,
                        first_epochs=self.first_epochs or epochs_for(pool_size, config),
-                       restart_epochs=(self.restart_epochs or self.first_epochs
-                                       or restart_epochs(pool_size, config)),
+                       restart_epochs=self.fresh_epochs or restart_epochs(pool_size, config),
                        epochs_per_round=(self.epochs_per_round
                                          or epochs_for(pool_size, config, retrain=True)))
 
@@ -86,11 +85,15 @@ class SimulationSettings:
             out.append(fresh)
         return out
 
+    @property
+    def fresh_epochs(self) -> int:
+        """Epochs of a round that restarts: ``restart_epochs``, else the first model's."""
+        return self.restart_epochs or self.first_epochs or 0
+
     def round_epochs(self, config: Config | None = None) -> list[int]:
         """Training epochs of each round after the first: a retrain's, or a restart's where
         the round restarts."""
-        return [(self.restart_epochs or self.first_epochs or 0) if fresh
-                else (self.epochs_per_round or 0)
+        return [self.fresh_epochs if fresh else (self.epochs_per_round or 0)
                 for fresh in self.restarts(config)]
 
     def total_epochs(self, config: Config | None = None) -> int:
@@ -245,7 +248,7 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                                                "wanted, or an already-labeled one")
                         labels.update({int(s): int(truth[s]) for s in picks})
                         fresh = trainer.restart_due(len(labels))
-                        epochs = settings.restart_epochs if fresh else settings.epochs_per_round
+                        epochs = settings.fresh_epochs if fresh else settings.epochs_per_round
                         preds = train_and_publish(trainer, epochs, labels,
                                                   on_progress=training(done), map_kind="pca",
                                                   restart=fresh).predictions
@@ -333,7 +336,7 @@ def settings_notes(settings: SimulationSettings, config: Config, config_name: st
              f"weights; up to {settings.budget} labels"]
     fresh = [n for n, r in zip(settings.label_counts()[1:], settings.restarts(config)) if r]
     if fresh:
-        lines.append(f"restart from fresh weights, trained {settings.restart_epochs or first} epochs, at "
+        lines.append(f"restart from fresh weights, trained {settings.fresh_epochs or first} epochs, at "
                      f"{', '.join(map(str, fresh))} labels (`train.restart_growth` "
                      f"{config.train.restart_growth:g}: the labels grew that many times since "
                      "the weights began)")
