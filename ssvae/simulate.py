@@ -327,16 +327,20 @@ def settings_notes(settings: SimulationSettings, config: Config, config_name: st
     """Lines for REPORT.md that say how the figures were made: the data (source, test split),
     the settings, the machine and the wall time."""
     first = settings.first_epochs or config.train.epochs
+
+    def epochs(n) -> str:
+        return f"{n} epoch{'' if n == 1 else 's'}"
+
     lines = data_notes(dataset) if dataset is not None else []
     lines += [f"config `{config_name}`; strategies {', '.join(settings.strategies)}; "
              f"seeds {', '.join(map(str, settings.seeds))}",
              f"start from {settings.initial} labels (one per class where possible), the initial "
-             f"model trained {first} epochs; then rounds of: rank, label the top {settings.step} "
-             f"from the ground truth, retrain {settings.epochs_per_round} epochs from the current "
+             f"model trained {epochs(first)}; then rounds of: rank, label the top {settings.step} "
+             f"from the ground truth, retrain {epochs(settings.epochs_per_round)} from the current "
              f"weights; up to {settings.budget} labels"]
     fresh = [n for n, r in zip(settings.label_counts()[1:], settings.restarts(config)) if r]
     if fresh:
-        lines.append(f"restart from fresh weights, trained {settings.fresh_epochs or first} epochs, at "
+        lines.append(f"restart from fresh weights, trained {epochs(settings.fresh_epochs or first)}, at "
                      f"{', '.join(map(str, fresh))} labels (`train.restart_growth` "
                      f"{config.train.restart_growth:g}: the labels grew that many times since "
                      "the weights began)")
