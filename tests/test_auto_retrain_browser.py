@@ -77,7 +77,7 @@ def test_runs_start_by_themselves_while_labels_keep_being_acknowledged(dash_duo,
     state = app.ssvae.state
     try:
         dash_duo.start_server(app)
-        dash_duo.wait_for_contains_text("#map-caption", "model after epoch", timeout=120)
+        dash_duo.wait_for_contains_text("#map-caption", "model after epoch", timeout=300)
         dash_duo.wait_for_text_to_equal("#train-badge", "idle", timeout=30)
         # the mixture card shows the first model's π (one bar per component)
         dash_duo.wait_for_contains_text("#mixture-summary", "3 components", timeout=10)

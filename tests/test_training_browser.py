@@ -41,7 +41,7 @@ def test_train_watch_progress_label_meanwhile_stop_and_map_refreshes(dash_duo, t
     try:
         dash_duo.start_server(app)
         # no predictions at start: the first model trains by itself, then the map appears
-        dash_duo.wait_for_contains_text("#map-caption", "model after epoch", timeout=120)
+        dash_duo.wait_for_contains_text("#map-caption", "model after epoch", timeout=300)
         first_epoch = model_epoch(dash_duo)
         # the map was hidden until now: it must come up at its full size, not 0 px wide
         wait_until(lambda: js(dash_duo, "const gd=document.querySelector('#map .js-plotly-plot');"
