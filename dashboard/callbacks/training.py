@@ -109,6 +109,13 @@ def register(app, ctx) -> None:
     worker = state.worker
     auto = ctx.extras["auto_retrain"] = AutoRetrain(state)
 
+    def start(cmd: StartTraining) -> dict:
+        """Dispatch ``cmd`` once the page holds the latest model: whether the run starts from
+        fresh weights is read from the model's predictions, and a run that has just ended may
+        have written them after this tab's last refresh (a second restart otherwise)."""
+        ctx.refresh_predictions()
+        return ctx.run(cmd)
+
     def start_if_due() -> dict | None:
         """Start a short warm run when retraining as you label is on and one is due; the
         result (JSON) or None. Two tabs polling at once start one run: the second finds the
@@ -121,8 +128,8 @@ def register(app, ctx) -> None:
                 if reason is None:
                     return None
                 epochs = epochs_for(state.size, worker.config, retrain=True)
-                result = ctx.run(StartTraining(epochs=epochs, settings=dict(state.training.get("settings", {})),
-                                               auto=True))
+                result = start(StartTraining(epochs=epochs, settings=dict(state.training.get("settings", {})),
+                                             auto=True))
             if not result.get("ok"):
                 return None  # e.g. another page of this workspace started one meanwhile
             auto.last_started = time.time()
@@ -150,7 +157,7 @@ def register(app, ctx) -> None:
                   prevent_initial_call=True)
     def on_start(_n, epochs, *values):
         settings = {key: v for (key, _, _), v in zip(TRAIN_SETTINGS, values)}
-        return ctx.run(StartTraining(epochs=epochs, settings=settings))
+        return start(StartTraining(epochs=epochs, settings=settings))
 
     @app.callback(Output("result", "data", allow_duplicate=True),
                   Input("train-stop", "n_clicks"), prevent_initial_call=True)
