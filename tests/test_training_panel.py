@@ -148,6 +148,40 @@ def test_unknown_setting_and_stop_without_run_are_refused(app):
     assert stop.result["ok"] is False and "nothing to stop" in stop.result["message"]
 
 
+def test_a_start_right_after_a_run_ended_goes_on_from_that_runs_weights(tmp_path):
+    """The page decides warm or fresh from its model's predictions. A run that has just ended
+    wrote new ones that no tick has loaded yet: Train must read those, not restart again."""
+    cfg = tiny_npz(tmp_path / "tiny.npz")
+    worker = TrainingService(tmp_path / "ws", cfg.model_dump(mode="json"))
+    app = create_app(dataset_from_config(cfg), tmp_path / "labels.csv", tmp_path / "ws", worker=worker)
+    try:
+        state = app.ssvae.state
+        wait_for(lambda: ended_runs(app) and worker.status()["status"] == IDLE, what="the first model")
+        page = HeadlessPage(app)
+        page.load()
+        page.tick()  # the sync tick loads the label-free first model's predictions
+        assert state.predictions.meta.get("start_labels") == 0
+        for key in "012":
+            assert page.trigger("key-event.data", {"key": key}).result["ok"]
+        dep = page.find("train-start.n_clicks")
+
+        def press_train(n):  # the Train button's own round trip, without the redraws after it
+            return page.post(dep, "train-start.n_clicks", {"train-start.n_clicks": n},
+                             page._states(dep, form(app, epochs=1))).value("result", "data")
+
+        assert press_train(1)["ok"]
+        wait_for(lambda: len(ended_runs(app)) == 2 and worker.status()["status"] == IDLE,
+                 what="the first labeled run")
+        # no tick in between: the page still holds the label-free model's predictions
+        assert state.predictions.meta.get("start_labels") == 0
+        again = press_train(2)
+        assert again["ok"] and "fresh weights" not in again["message"], again
+        wait_for(lambda: len(ended_runs(app)) == 3, what="the second labeled run")
+        assert [bool(r.get("restart")) for r in ended_runs(app)[1:]] == [True, False]
+    finally:
+        worker.shutdown(timeout=20)
+
+
 def test_killed_worker_shows_an_error_labeling_goes_on_and_start_recovers(app):
     """Last in this module: it kills the module's worker (SIGKILL mid-run)."""
     import os
