@@ -138,10 +138,14 @@ class HeadlessPage:
         return out if isinstance(spec, list) else out[0]
 
     # -- what a tab does -------------------------------------------------------------------
+    def action(self, trigger: str, value, states: dict | None = None, output_part: str | None = None) -> Action:
+        """Fire an action callback alone: its round trip, before any redraw that follows it."""
+        dep = self.find(trigger, output_part)
+        return Action([self.post(dep, trigger, {trigger: value}, self._states(dep, states))])
+
     def trigger(self, trigger: str, value, states: dict | None = None, output_part: str | None = None) -> Action:
         """Fire an action callback, then let the render callbacks catch up, like the page does."""
-        dep = self.find(trigger, output_part)
-        action = Action([self.post(dep, trigger, {trigger: value}, self._states(dep, states))])
+        action = self.action(trigger, value, states, output_part)
         result = action.result
         if isinstance(result, dict) and result.get("versions"):
             self.stores["versions"] = result["versions"]

@@ -163,11 +163,9 @@ def test_a_start_right_after_a_run_ended_goes_on_from_that_runs_weights(tmp_path
         assert state.predictions.meta.get("start_labels") == 0
         for key in "012":
             assert page.trigger("key-event.data", {"key": key}).result["ok"]
-        dep = page.find("train-start.n_clicks")
 
         def press_train(n):  # the Train button's own round trip, without the redraws after it
-            return page.post(dep, "train-start.n_clicks", {"train-start.n_clicks": n},
-                             page._states(dep, form(app, epochs=1))).value("result", "data")
+            return page.action("train-start.n_clicks", n, form(app, epochs=1)).result
 
         assert press_train(1)["ok"]
         wait_for(lambda: len(ended_runs(app)) == 2 and worker.status()["status"] == IDLE,
