@@ -68,6 +68,8 @@ def test_predictions_download_next_to_labels(dash_duo, tmp_path):
     button = dash_duo.find_element("#export-predictions-btn")
     wait_until(button.is_enabled, what="the predictions download to be enabled")
     button.click()
+    # the toast first: it closes after 3.5 s, and reading a file on a loaded machine takes longer
+    dash_duo.wait_for_contains_text("#message", "Downloaded predictions.csv", timeout=10)
     target = Path(dash_duo.download_path) / "predictions.csv"
     wait_until(lambda: target.exists() and target.stat().st_size > 0, timeout=15, what="the download")
     (frame,) = wait_until(lambda: _read(target), what="a whole predictions.csv")
@@ -75,7 +77,6 @@ def test_predictions_download_next_to_labels(dash_duo, tmp_path):
     assert len(frame) == N and list(frame["Serial"]) == list(range(N))
     assert np.array_equal(frame[[f"prob_{c}" for c in TWELVE]].to_numpy(np.float32), preds.probs)
     assert list(frame["predicted"]) == [TWELVE[k] for k in preds.pred]
-    dash_duo.wait_for_contains_text("#message", "Downloaded predictions.csv", timeout=10)
 
 
 def _read(path: Path):
