@@ -118,3 +118,26 @@ def test_the_diverse_margin_batch_takes_one_image_per_cluster():
     assert picks.tolist() == again.tolist()
     plain = rank({"margin": margin}, "margin", 4, labeled)
     assert len(set(ids[plain].tolist())) < 4  # the plain top four share a blob
+
+
+def test_on_a_large_pool_the_diverse_batch_draws_from_its_most_uncertain_5_percent(monkeypatch):
+    """10·k candidates are a sliver of a large pool (0.5 % of 60 000 at k = 30), all on one
+    confused boundary; the candidates are the most uncertain DIVERSE_FRACTION of the pool
+    where that is more: here the 40 most uncertain lie in blob 0, the next 160 in blobs 1–3."""
+    import ssvae.ranking as ranking
+
+    x, ids = blobs(centres=8, per=500)
+    n = len(x)
+    rng = np.random.default_rng(5)
+    margin = rng.random(n).astype(np.float32) * 0.5  # the rest: certain
+    top = rng.permutation(np.flatnonzero(ids == 0))[:40]
+    nxt = rng.permutation(np.flatnonzero(np.isin(ids, [1, 2, 3])))[:160]
+    margin[top] = 0.9 + rng.random(40) * 0.1
+    margin[nxt] = 0.6 + rng.random(160) * 0.1
+    assert ranking.DIVERSE_FRACTION * n == 200
+    picks = rank({"margin": margin}, "margin", 4, None, diverse=True, features=x)
+    assert sorted(ids[picks].tolist()) == [0, 1, 2, 3]
+    assert set(picks.tolist()) <= set(top.tolist()) | set(nxt.tolist())
+    monkeypatch.setattr(ranking, "DIVERSE_FRACTION", 0.0)  # 10·k alone: all from blob 0
+    assert set(ids[rank({"margin": margin}, "margin", 4, None, diverse=True,
+                        features=x)].tolist()) == {0}

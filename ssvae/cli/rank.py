@@ -20,7 +20,7 @@ def register(sub) -> None:
     p.add_argument("-k", type=int, default=None, metavar="K", help="how many (default: query.k)")
     p.add_argument("--diverse", action="store_true", default=None,
                    help="spread the batch over the data: weighted k-means over the 10·k most "
-                        "uncertain images, one per cluster")
+                        "uncertain images (5 %% of a large pool), one per cluster")
     p.add_argument("--run", default=None, metavar="DIR",
                    help="run folder whose predictions to use (default: the data set's current model)")
     p.add_argument("--json", action="store_true",
