@@ -20,17 +20,19 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--growth", type=float, default=2.0)
     p.add_argument("--budget", type=int, default=100)
-    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--seeds", default="3", help="a count (3: seeds 0, 1, 2) or a list (1,2 or 1,)")
     p.add_argument("--datasets", default=",".join(DATASETS))
     p.add_argument("--out", required=True)
     args = p.parse_args()
+    seeds = (tuple(range(int(args.seeds))) if "," not in args.seeds
+             else tuple(int(s) for s in args.seeds.split(",") if s))
     cfg = load_config("default").with_overrides({"train.restart_growth": args.growth}, "sweep")
     for spec in args.datasets.split(","):
         plan = PLANS.get(spec, Plan())
         ds = load_for_evaluation(spec, cfg)
         settings = SimulationSettings(
             strategies=(DEFAULT_STRATEGY, "random"), initial=plan.initial, step=plan.step,
-            budget=min(args.budget, plan.budget), seeds=tuple(range(args.seeds)),
+            budget=min(args.budget, plan.budget), seeds=seeds,
             baseline_for=(DEFAULT_STRATEGY,)).with_first_epochs(cfg, ds.size)
         bar = progress_bar(settings, cfg, desc=spec)
         try:
