@@ -116,9 +116,10 @@ class TrainConfig(Section):
     # a run starts from fresh weights, with the first model's budget (ssvae/schedule.py:
     # restart_due): a model trained without labels at its first labeled run (the page's first
     # model), and with restart_growth > 0 whenever the labels have grown that many times since
-    # the weights began; 0: only the label-free model restarts
+    # the weights began (default 2: whenever the labels doubled); 0: only the label-free
+    # model restarts
     restart_unlabeled: bool = True
-    restart_growth: float = Field(0.0, ge=0, le=1_000_000)
+    restart_growth: float = Field(2.0, ge=0, le=1_000_000)
     batch_size: int = Field(256, ge=8, le=65_536)  # unlabeled images per step
     labeled_batch_size: int = Field(64, ge=1, le=65_536)  # labeled images per step (oversampled)
     learning_rate: float = Field(3e-3, gt=0, le=1)
