@@ -4,6 +4,7 @@ report names its sources. Refuses rows that two sources both hold (same arm, see
 
     python scripts/merge_sweeps.py --out docs/sweeps/restart200_2026-11-26/merged/glyphs \\
         docs/sweeps/restart200_2026-11-26/glyphs-seed0 docs/sweeps/restart200_2026-11-26/glyphs-seed1/glyphs
+    python scripts/merge_sweeps.py --out OUT new-run old-run::random   # only old-run's random arm
 """
 from __future__ import annotations
 
@@ -13,10 +14,19 @@ from pathlib import Path
 from ssvae.simulate import read_rows, write_outputs
 
 
-def merge(sources: list[Path]) -> list[dict]:
+def parse_source(text: str) -> tuple[Path, set[str] | None]:
+    """``FOLDER`` or ``FOLDER::ARM,ARM`` (only those arms of it)."""
+    folder, _, arms = text.partition("::")
+    return Path(folder), (set(arms.split(",")) if arms else None)
+
+
+def merge(sources: list[str]) -> list[dict]:
     rows, seen = [], {}
-    for src in sources:
+    for text in sources:
+        src, arms = parse_source(text)
         for row in read_rows(src / "results.csv"):
+            if arms is not None and row["strategy"] not in arms:
+                continue
             key = (row["strategy"], row["seed"], row["round"])
             if key in seen:
                 raise SystemExit(f"{src} and {seen[key]} both hold {key[0]}, seed {key[1]}, "
@@ -29,7 +39,8 @@ def merge(sources: list[Path]) -> list[dict]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("sources", nargs="+", type=Path, help="folders holding a results.csv")
+    p.add_argument("sources", nargs="+",
+                   help="folders holding a results.csv; FOLDER::ARM,ARM takes only those arms")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--title", default=None)
     args = p.parse_args()

@@ -145,6 +145,15 @@ def matrix_table(results: dict[str, list[dict]]) -> list[str]:
     return lines
 
 
+def _title(report: Path) -> str:
+    """A REPORT.md's first heading, or that it has none."""
+    if report.is_file():
+        for line in report.read_text().splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+    return "(no REPORT.md)"
+
+
 def write_matrix_readme(root: Path) -> Path:
     """docs/results/README.md: the matrix over every ``<data set>/results.csv`` under ``root``."""
     results = {}
@@ -161,7 +170,9 @@ def write_matrix_readme(root: Path) -> Path:
              "arm's labels at every round). Settings, data source, test split, machine and wall "
              "time: each data set's REPORT.md.", ""]
     lines += matrix_table(results) if results else ["(no results yet)"]
-    lines += ["", "Per data set: " + ", ".join(f"[{k}]({k}/REPORT.md)" for k in results), ""]
+    lines += ["", "Per data set, with its report's title:", ""]
+    lines += [f"- [{k}]({k}/REPORT.md): {_title(Path(root) / k / 'REPORT.md')}" for k in results]
+    lines.append("")
     path = Path(root) / "README.md"
     path.write_text("\n".join(lines))
     return path

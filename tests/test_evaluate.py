@@ -84,12 +84,14 @@ def test_readme_only_rewrites_the_matrix_from_the_results(tmp_path, capsys):
         for seed, acc in ((0, 0.5), (1, 0.7)):
             rows += [f"{arm},{seed},0,10,{acc},1.0", f"{arm},{seed},1,100,{acc + 0.2},2.0"]
     (folder / "results.csv").write_text("\n".join(rows) + "\n")
+    (folder / "REPORT.md").write_text("# Active learning on mnist, with a rule\n\n- notes\n")
     other = tmp_path / "res" / "simulation"  # a plain simulation: no baseline, not in the matrix
     other.mkdir()
     (other / "results.csv").write_text("strategy,seed,round,labels,accuracy,seconds\nmargin,0,0,10,0.5,1\n")
     assert main(["evaluate", "--readme-only", "--out", str(tmp_path / "res")]) == 0
     readme = (tmp_path / "res" / "README.md").read_text()
     assert "| mnist | auto | 2 | 60.0 ± 14.1 (10) | 80.0 ± 14.1 | — | 80.0 ± 14.1 (100) |" in readme
-    assert "simulation" not in readme.split("Per data set:")[1]
+    assert "simulation" not in readme.split("Per data set")[1]
+    assert "- [mnist](mnist/REPORT.md): Active learning on mnist, with a rule" in readme
     assert main(["evaluate", "--readme-only"]) == 2
     assert "--readme-only needs --out" in capsys.readouterr().err
