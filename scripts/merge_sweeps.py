@@ -2,7 +2,7 @@
 and plan into one folder, with REPORT.md and accuracy.html redrawn over all of them; the
 report names its sources. Refuses rows that two sources both hold (same arm, seed, round).
 
-    python scripts/merge_sweeps.py --out docs/sweeps/restart200_2026-11-26/merged/glyphs \\
+    python scripts/merge_sweeps.py --out docs/results/glyphs-restart2 \\
         docs/sweeps/restart200_2026-11-26/glyphs-seed0 docs/sweeps/restart200_2026-11-26/glyphs-seed1/glyphs
     python scripts/merge_sweeps.py --out OUT new-run old-run::random   # only old-run's random arm
 """
