@@ -1,8 +1,10 @@
-"""A query-strategy variant against the matrix's arms: ``auto`` (or any strategies) with the
-diverse batch's candidates another fraction of the pool, or the restart rule on, on the data
-sets of the matrix with the matrix's plan and seeds, so that its rows compare with
-docs/results row for row (the same first model per seed).
+"""A query-strategy or restart-rule variant on the data sets of the matrix, with the matrix's
+plan and seeds, so that its rows compare with docs/results row for row (the same first model
+per seed): any strategies, the diverse batch's candidates another fraction of the pool, another
+`train.restart_growth` (0: always warm), a smaller budget, the plain baseline on each
+strategy's labels.
 
+    python scripts/strategy_sweep.py --strategies auto,random --baselines --growth 2 --budget 100 --out docs/sweeps/restart_2026-11-26
     python scripts/strategy_sweep.py --diverse-fraction 0.05 --datasets fashion-mnist --out docs/sweeps/diverse_fraction_2026-11-26
 """
 from __future__ import annotations
@@ -14,30 +16,46 @@ from pathlib import Path
 from ssvae import ranking
 from ssvae.cli.simulate import bar_progress, progress_bar
 from ssvae.config import load_config
-from ssvae.evaluate import DATASETS, evaluate_one, folder_key, load_for_evaluation, settings_for
+from ssvae.evaluate import (DATASETS, PLANS, Plan, evaluate_one, folder_key, load_for_evaluation,
+                            settings_for)
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """A count (``3``: seeds 0, 1, 2) or a comma list (``1,2``; ``1,`` is seed 1 alone)."""
+    if "," not in text:
+        return tuple(range(int(text)))
+    return tuple(int(s) for s in text.split(",") if s)
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    default = load_config("default")
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--strategies", default=ranking.DEFAULT_STRATEGY, help="comma list")
     p.add_argument("--diverse-fraction", type=float, default=ranking.DIVERSE_FRACTION)
-    p.add_argument("--strategies", default="auto")
-    p.add_argument("--growth", type=float, default=0.0)
+    p.add_argument("--growth", type=float, default=default.train.restart_growth,
+                   help="train.restart_growth (default: the config's, %(default)g)")
+    p.add_argument("--budget", type=int, default=None,
+                   help="labels at the end, at most the plan's (default: the plan's)")
     p.add_argument("--baselines", action="store_true",
                    help="also fit the plain baseline on each strategy's labels")
-    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--seeds", default="3", help="a count (3: seeds 0, 1, 2) or a list (1,2 or 1,)")
     p.add_argument("--datasets", default=",".join(DATASETS))
     p.add_argument("--out", required=True)
     args = p.parse_args()
     ranking.DIVERSE_FRACTION = args.diverse_fraction
-    cfg = load_config("default").with_overrides({"train.restart_growth": args.growth}, "sweep")
+    strategies = tuple(args.strategies.split(","))
+    cfg = default.with_overrides({"train.restart_growth": args.growth}, "sweep")
     label = (f"default, diverse batch from max(10·k, {args.diverse_fraction:g} of the pool), "
              f"restart_growth {args.growth:g}")
     for spec in args.datasets.split(","):
         ds = load_for_evaluation(spec, cfg)
-        settings = replace(settings_for(spec, tuple(range(args.seeds)), False),
-                           strategies=tuple(args.strategies.split(",")),
-                           baseline_for=(tuple(args.strategies.split(","))
-                                         if args.baselines else ())).with_first_epochs(cfg, ds.size)
+        budget = (None if args.budget is None
+                  else min(args.budget, PLANS.get(spec, Plan()).budget))
+        settings = replace(settings_for(spec, parse_seeds(args.seeds), False, budget=budget),
+                           strategies=strategies,
+                           baseline_for=strategies if args.baselines else ()
+                           ).with_first_epochs(cfg, ds.size)
         bar = progress_bar(settings, cfg, desc=spec)
         try:
             paths = evaluate_one(spec, cfg, label, settings, Path(args.out) / folder_key(spec),
