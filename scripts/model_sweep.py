@@ -12,6 +12,7 @@ Data sets:
   of the Fashion-MNIST train file as the pool; the official 10 000 test images as test.
 * ``fashion60k``: the whole 60 000-image Fashion-MNIST train file as the pool.
 * ``mnist``: the bundled MNIST (4 000 pool, 1 000 test).
+* ``digits``, ``glyphs``: the self-assembled sets of the evaluation matrix, with its 20 % test split.
 
 Labels: ``n/10`` per class drawn from the pool with ``numpy.random.default_rng(seed)``.
 Validation (what chooses settings): up to 2 000 pool images that are not labeled (fixed seed;
@@ -41,6 +42,10 @@ def load(name: str):
 
     if name == "mnist":
         return load_dataset("mnist")
+    if name in ("digits", "glyphs"):  # the matrix's own held-out split (ssvae/evaluate.py)
+        from ssvae.config import load_config
+        from ssvae.evaluate import load_for_evaluation
+        return load_for_evaluation(name, load_config("default"))
     ds = load_dataset("fashion-mnist")
     if name == "fashion60k":
         return ds

@@ -2,14 +2,16 @@
 plan and seeds, so that its rows compare with docs/results row for row (the same first model
 per seed): any strategies, the diverse batch's candidates another fraction of the pool, another
 `train.restart_growth` (0: always warm), a smaller budget, the plain baseline on each
-strategy's labels.
+strategy's labels, another model (``--set KEY=VALUE`` overrides the default config).
 
     python scripts/strategy_sweep.py --strategies auto,random --baselines --growth 2 --budget 100 --out docs/sweeps/restart_2026-11-26
     python scripts/strategy_sweep.py --diverse-fraction 0.05 --datasets fashion-mnist --out docs/sweeps/diverse_fraction_2026-11-26
+    python scripts/strategy_sweep.py --strategies auto,random --baselines --datasets fashion-mnist --set model.classifier=conv --set train.classification_weight=10 --out docs/sweeps/conv_alpha10_2026-12-04
 """
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,6 +29,13 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     return tuple(int(s) for s in text.split(",") if s)
 
 
+def parse_value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
 def main() -> None:
     default = load_config("default")
     p = argparse.ArgumentParser(description=__doc__,
@@ -41,13 +50,17 @@ def main() -> None:
                    help="also fit the plain baseline on each strategy's labels")
     p.add_argument("--seeds", default="3", help="a count (3: seeds 0, 1, 2) or a list (1,2 or 1,)")
     p.add_argument("--datasets", default=",".join(DATASETS))
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a dotted config override (JSON value), e.g. train.classification_weight=10")
     p.add_argument("--out", required=True)
     args = p.parse_args()
     ranking.DIVERSE_FRACTION = args.diverse_fraction
     strategies = tuple(args.strategies.split(","))
-    cfg = default.with_overrides({"train.restart_growth": args.growth}, "sweep")
+    over = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
+    cfg = default.with_overrides({"train.restart_growth": args.growth, **over}, "sweep")
     label = (f"default, diverse batch from max(10·k, {args.diverse_fraction:g} of the pool), "
-             f"restart_growth {args.growth:g}")
+             f"restart_growth {args.growth:g}"
+             + "".join(f", {k} {v}" for k, v in over.items()))
     for spec in args.datasets.split(","):
         ds = load_for_evaluation(spec, cfg)
         budget = (None if args.budget is None

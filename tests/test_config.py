@@ -8,7 +8,7 @@ from ssvae.errors import ConfigError
 from ssvae.paths import configs_root
 
 
-@pytest.mark.parametrize("name", ["default", "quick", "mixture"])
+@pytest.mark.parametrize("name", ["default", "quick", "mixture", "fixmatch", "conv"])
 def test_shipped_configs_load(name):
     cfg = load_config(name)
     assert isinstance(cfg, Config)
