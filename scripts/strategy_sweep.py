@@ -11,13 +11,13 @@ strategy's labels, another model (``--set KEY=VALUE`` overrides the default conf
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
 
 from ssvae import ranking
 from ssvae.cli.simulate import bar_progress, progress_bar
 from ssvae.config import load_config
+from model_sweep import parse_value  # this folder is on sys.path when run as a script
 from ssvae.evaluate import (DATASETS, PLANS, Plan, evaluate_one, folder_key, load_for_evaluation,
                             settings_for)
 
@@ -27,13 +27,6 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     if "," not in text:
         return tuple(range(int(text)))
     return tuple(int(s) for s in text.split(",") if s)
-
-
-def parse_value(text: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def main() -> None:

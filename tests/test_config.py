@@ -15,6 +15,16 @@ def test_shipped_configs_load(name):
     assert cfg == load_config(configs_root() / f"{name}.yaml")
 
 
+def test_conv_is_the_default_with_its_two_changes():
+    """configs/conv.yaml copies default.yaml; it must not drift from it."""
+    conv, default = load_config("conv"), load_config("default")
+    assert conv.model.classifier == "conv" and conv.train.classification_weight == 10
+    assert conv.model_copy(update={"model": default.model, "train": default.train}) == default
+    assert conv.model.model_copy(update={"classifier": default.model.classifier}) == default.model
+    assert conv.train.model_copy(update={"classification_weight": default.train.classification_weight}) \
+        == default.train
+
+
 def test_quick_is_smaller_than_default():
     assert load_config("quick").train.epochs < load_config("default").train.epochs
 
