@@ -11,14 +11,18 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import dcc, html
 
+from dashboard.commands.models import MODEL_CONFIGS
 from dashboard.figures import GRID, _base_layout, empty_figure
 from dashboard.state import AppState
 
 #: one colour per model on the compare chart (cycled)
 MODEL_COLORS = ("#198754", "#0d6efd", "#d63384", "#fd7e14", "#6f42c1", "#20c997", "#6c757d",
                 "#dc3545")
-CONFIG_CHOICES = (("default", "default (normal prior)"), ("mixture", "mixture prior"),
-                  ("current", "the selected model's config and training settings"))
+#: what each config a model can be created from is, in the create dialog
+CONFIG_LABELS = {"default": "default (conv classifier, normal prior)",
+                 "dense": "dense classifier (the default until 2026-12-04; faster steps)",
+                 "mixture": "mixture prior",
+                 "current": "the selected model's config and training settings"}
 
 
 def _finished_with_labels(runs: list[dict]) -> list[dict]:
@@ -132,7 +136,7 @@ def models_card(state: AppState) -> dbc.Card:
                       debounce=False, class_name="mb-2"),
             dbc.Label("Config"),
             dbc.RadioItems(id="models-create-config", value="default",
-                           options=[{"label": t, "value": v} for v, t in CONFIG_CHOICES]),
+                           options=[{"label": CONFIG_LABELS[v], "value": v} for v in MODEL_CONFIGS]),
             html.Div("The new model is untrained; select it, then press Train.",
                      className="small text-muted mt-2"),
         ], "Create"),

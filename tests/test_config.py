@@ -8,20 +8,21 @@ from ssvae.errors import ConfigError
 from ssvae.paths import configs_root
 
 
-@pytest.mark.parametrize("name", ["default", "quick", "mixture", "fixmatch", "conv"])
+@pytest.mark.parametrize("name", ["default", "quick", "mixture", "fixmatch", "dense"])
 def test_shipped_configs_load(name):
     cfg = load_config(name)
     assert isinstance(cfg, Config)
     assert cfg == load_config(configs_root() / f"{name}.yaml")
 
 
-def test_conv_is_the_default_with_its_two_changes():
-    """configs/conv.yaml copies default.yaml; it must not drift from it."""
-    conv, default = load_config("conv"), load_config("default")
-    assert conv.model.classifier == "conv" and conv.train.classification_weight == 10
-    assert conv.model_copy(update={"model": default.model, "train": default.train}) == default
-    assert conv.model.model_copy(update={"classifier": default.model.classifier}) == default.model
-    assert conv.train.model_copy(update={"classification_weight": default.train.classification_weight}) \
+def test_dense_is_the_default_but_its_classifier():
+    """configs/dense.yaml copies default.yaml with the previous classifier; it must not drift."""
+    dense, default = load_config("dense"), load_config("default")
+    assert default.model.classifier == "conv" and default.train.classification_weight == 10
+    assert dense.model.classifier == "image" and dense.train.classification_weight == 50
+    assert dense.model_copy(update={"model": default.model, "train": default.train}) == default
+    assert dense.model.model_copy(update={"classifier": default.model.classifier}) == default.model
+    assert dense.train.model_copy(update={"classification_weight": default.train.classification_weight}) \
         == default.train
 
 

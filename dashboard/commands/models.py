@@ -15,7 +15,7 @@ from dashboard.state import AppState
 
 #: the configs a model can be created from in the page: shipped ones, or the selected model's
 #: config with the training panel's settings ("current")
-MODEL_CONFIGS = ("default", "mixture", "current")
+MODEL_CONFIGS = ("default", "dense", "mixture", "current")
 
 
 def _known_model(state: AppState, value: Any) -> str:
