@@ -5,11 +5,12 @@ first model under a step budget (ssvae/schedule.py).
 
 usage: python benchmarks/bench_first_model.py [--steps 60] [--rounds 2] [--budget 600]
        [--variants default,dense,top2,expect]
-       python benchmarks/bench_first_model.py --end-to-end [--labels 200]
+       python benchmarks/bench_first_model.py --end-to-end [--labels 200] [--config dense]
 Writes artifacts/benchmarks/first_model.json; ``--end-to-end`` trains the first model the page
 trains (the default config's step budget, through ssvae.pipeline.train_and_publish: training,
-checkpoint, predictions with the UMAP map) and writes first_model_end_to_end.json with the wall
-time of each part, the test accuracy and the load average.
+checkpoint, predictions with the UMAP map) and writes first_model_end_to_end[_CONFIG].json with
+the wall time of each part, the test accuracy and the load average; ``--config`` times another
+shipped config the same way (run both back to back: the cores are shared).
 """
 from __future__ import annotations
 
@@ -58,9 +59,10 @@ def main() -> None:
     ap.add_argument("--variants", default="default,dense,top2,expect")
     ap.add_argument("--end-to-end", action="store_true")
     ap.add_argument("--labels", type=int, default=200, help="--end-to-end: class-balanced labels")
+    ap.add_argument("--config", default="default", help="--end-to-end: the shipped config")
     args = ap.parse_args()
     if args.end_to_end:
-        return end_to_end(args.dataset, args.labels)
+        return end_to_end(args.dataset, args.labels, args.config)
 
     from ssvae.config import load_config
     from ssvae.data import load_dataset
@@ -99,7 +101,7 @@ def main() -> None:
     })
 
 
-def end_to_end(dataset: str, n_labels: int) -> None:
+def end_to_end(dataset: str, n_labels: int, config: str) -> None:
     import os
     import tempfile
     from pathlib import Path
@@ -112,7 +114,7 @@ def end_to_end(dataset: str, n_labels: int) -> None:
 
     t0 = time.perf_counter()
     ds = load_dataset(dataset)
-    cfg = load_config("default")
+    cfg = load_config(config)
     labels = per_class_labels(ds.truth, n_labels // ds.num_classes, 0)
     epochs = epochs_for(ds.size, cfg)
     load_before = os.getloadavg()
@@ -125,8 +127,9 @@ def end_to_end(dataset: str, n_labels: int) -> None:
         t2 = time.perf_counter()
     history = out.result["history"]
     train_s = sum(h.get("seconds", 0.0) for h in history)
-    write_result("first_model_end_to_end", {
-        "dataset": dataset, "pool": ds.size, "labels": len(labels), "epochs": epochs,
+    write_result("first_model_end_to_end" + ("" if config == "default" else f"_{config}"), {
+        "config": config, "dataset": dataset, "pool": ds.size, "labels": len(labels),
+        "epochs": epochs,
         "steps": epochs * steps_per_epoch(ds.size, cfg),
         "data_load_s": round(t_load, 1), "train_and_publish_s": round(t2 - t1, 1),
         "epochs_s": round(train_s, 1), "epoch_seconds": [round(h.get("seconds", 0.0), 1) for h in history],
