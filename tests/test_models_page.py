@@ -10,6 +10,7 @@ import pytest
 from dash_fixtures import page_workspace, synthetic_dataset, synthetic_predictions, tab, wait_until
 from dashboard.app import create_app
 from dashboard.commands import CreateModel, DeleteModel, RenameModel, SelectModel
+from ssvae.config import load_config
 from ssvae.models_registry import ModelRegistry
 
 
@@ -80,6 +81,17 @@ def test_create_switch_and_delete_in_the_page(page, tmp_path):
     assert np.array_equal(state.predictions.map2d, default_preds.map2d)
     assert (tmp_path / "labels.csv").read_text() == labels_before
     assert call_for(gone, "models-select.options").value("models-delete", "disabled") is True
+
+
+@pytest.mark.parametrize("config, classifier, weight", [("default", "conv", 10.0),
+                                                      ("dense", "image", 50.0)])
+def test_each_offered_config_gives_its_classifier(page, config, classifier, weight):
+    """The dialog's configs make the models they name: the conv default, the previous dense one."""
+    app, page, ds, ws = page
+    made = create(page, "m2", config)
+    assert made.result["ok"], made.result
+    cfg = ModelRegistry(ws).config_for("m2", load_config("quick"))
+    assert cfg.model.classifier == classifier and cfg.train.classification_weight == weight
 
 
 def test_rename_through_the_dialog(page):
