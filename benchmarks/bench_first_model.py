@@ -21,17 +21,17 @@ import time
 import numpy as np
 from model_common import per_class_labels, write_result
 
-DENSE = {"model.classifier": "image", "train.classification_weight": 50.0}
+#: name -> (shipped config, overrides)
 VARIANTS = {
-    "default": {},  # a conv classifier with classification weight 10 since 2026-12-04
-    "dense": DENSE,  # the default until 2026-12-04 (configs/dense.yaml)
-    "top3": {"train.unlabeled": "top3"},
-    "top2": {"train.unlabeled": "top2"},
-    "expect": {"train.unlabeled": "expect"},
-    "dense_top2": {**DENSE, "train.unlabeled": "top2"},
-    "fixmatch": {"train.consistency_weight": 30.0, "train.ema_decay": 0.99},
-    "fixmatch_top2": {"train.consistency_weight": 30.0, "train.ema_decay": 0.99,
-                      "train.unlabeled": "top2"},
+    "default": ("default", {}),  # a conv classifier with classification weight 10 since 2026-12-04
+    "dense": ("dense", {}),  # the default until 2026-12-04
+    "top3": ("default", {"train.unlabeled": "top3"}),
+    "top2": ("default", {"train.unlabeled": "top2"}),
+    "expect": ("default", {"train.unlabeled": "expect"}),
+    "dense_top2": ("dense", {"train.unlabeled": "top2"}),
+    "fixmatch": ("default", {"train.consistency_weight": 30.0, "train.ema_decay": 0.99}),
+    "fixmatch_top2": ("default", {"train.consistency_weight": 30.0, "train.ema_decay": 0.99,
+                                  "train.unlabeled": "top2"}),
 }
 
 
@@ -74,8 +74,9 @@ def main() -> None:
     names = args.variants.split(",")
     trainers, per_step = {}, {n: [] for n in names}
     for name in names:
-        cfg = load_config("default", {**VARIANTS[name], "train.progress_every": 10,
-                                      "train.first_model_steps": args.budget})
+        config, overrides = VARIANTS[name]
+        cfg = load_config(config, {**overrides, "train.progress_every": 10,
+                                   "train.first_model_steps": args.budget})
         trainers[name] = Trainer(cfg, ds)
     for r in range(args.rounds):
         for name in names:
