@@ -36,6 +36,35 @@ def point_position(driver, x: float, y: float) -> tuple[float, float]:
                 box.top + fl._size.t + fl.yaxis.l2p(arguments[1])];""", x, y)
 
 
+# Every text the message toast shows, recorded as the page draws it: a success message closes
+# itself after 3.5 s and a later one replaces it, so a loaded machine can miss it between polls.
+_WATCH_MESSAGES = """
+if (!window.__messages) {
+    window.__messages = [];
+    const record = () => {
+        const m = document.getElementById('message');
+        const text = m && m.textContent;
+        if (text && window.__messages[window.__messages.length - 1] !== text) { window.__messages.push(text); }
+    };
+    new MutationObserver(record).observe(document.body, {childList: true, subtree: true, characterData: true});
+    record();
+}"""
+
+
+def watch_messages(dash_duo) -> None:
+    """Start recording the page's messages (again after a reload); call before the action."""
+    dash_duo.driver.execute_script(_WATCH_MESSAGES)
+
+
+def wait_for_message(dash_duo, text: str, timeout: float = 10.0) -> str:
+    """The first message the page showed since watch_messages that contains text."""
+    def shown():
+        seen = dash_duo.driver.execute_script("return window.__messages;")
+        assert seen is not None, "watch_messages was not called on this page"
+        return next((m for m in seen if text in m), None)
+    return wait_until(shown, timeout=timeout, what=f"the message {text!r}")
+
+
 def wait_for_map(dash_duo):
     dash_duo.wait_for_element("#map .js-plotly-plot .gl-container, #map .js-plotly-plot canvas", timeout=15)
     wait_until(lambda: dash_duo.driver.execute_script(
@@ -49,6 +78,7 @@ def wait_for_map(dash_duo):
         same, last[0] = now == last[0], now
         return same
     wait_until(settled, what="the map to settle")
+    watch_messages(dash_duo)
 
 
 def press(dash_duo, key, *modifiers):

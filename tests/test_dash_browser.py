@@ -8,7 +8,8 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from browser_helpers import LONELY, N, make_app, point_position, press, rows, wait_for_map
+from browser_helpers import (LONELY, N, make_app, point_position, press, rows, wait_for_map,
+                             wait_for_message)
 from dash_fixtures import tab_session, wait_until
 from dashboard.figures import map_grid
 
@@ -39,9 +40,7 @@ def test_digit_labels_stats_update_and_undo_removes_it(dash_duo, tmp_path):
     shown = tab_session(app).selected
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {shown}", timeout=10)
     press(dash_duo, "3")
-    # the acknowledgment first: a success message closes itself after 3.5 s, so it is looked
-    # for before anything else is awaited (it was gone once after a slow statistics update)
-    dash_duo.wait_for_contains_text("#message", f"Labeled Serial {shown} as 3", timeout=10)
+    wait_for_message(dash_duo, f"Labeled Serial {shown} as 3")
     wait_until(lambda: f"{shown},3" in rows(app), what="the label in labels.csv")
     dash_duo.wait_for_contains_text("#stats-summary", f"1 of {N}", timeout=10)
     # auto-advance moved on; the queue no longer offers the labeled image
@@ -103,8 +102,7 @@ def test_download_and_import_labels_csv(dash_duo, tmp_path):
     dash_duo.wait_for_contains_text("#import-summary", "1 new label,", timeout=10)
     assert f"Serial {serial}: 5 → 7" in dash_duo.find_element("#import-summary").text
     dash_duo.find_element("#import-ours").click()
-    # the message first: it closes by itself after a few seconds
-    dash_duo.wait_for_contains_text("#message", "Imported other.csv", timeout=10)
+    wait_for_message(dash_duo, "Imported other.csv")
     wait_until(lambda: len(rows(app)) == 2, what="the import")
     assert f"{serial},5" in rows(app)  # kept mine on the conflict
 

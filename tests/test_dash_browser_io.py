@@ -11,7 +11,7 @@ from selenium.webdriver.common.keys import Keys
 from dash_fixtures import synthetic_dataset, synthetic_predictions, tab_session, wait_until
 from dashboard.app import create_app
 from dashboard.state import Workspace
-from browser_helpers import press, rows, wait_for_map
+from browser_helpers import press, rows, wait_for_map, wait_for_message
 
 pytestmark = pytest.mark.browser
 N = 200
@@ -38,7 +38,7 @@ def test_twelve_classes_have_keys_on_their_buttons_and_letters_label(dash_duo, t
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {first}", timeout=10)
     press(dash_duo, "b")
     wait_until(lambda: f"{first},c11" in rows(app), what="the label from key b")
-    dash_duo.wait_for_contains_text("#message", f"Labeled Serial {first} as c11", timeout=10)
+    wait_for_message(dash_duo, f"Labeled Serial {first} as c11")
     second = wait_until(lambda: tab_session(app).selected if tab_session(app).selected != first else None,
                         what="auto-advance")
     dash_duo.wait_for_text_to_equal("#sel-title", f"Serial {second}", timeout=10)
@@ -68,8 +68,7 @@ def test_predictions_download_next_to_labels(dash_duo, tmp_path):
     button = dash_duo.find_element("#export-predictions-btn")
     wait_until(button.is_enabled, what="the predictions download to be enabled")
     button.click()
-    # the toast first: it closes after 3.5 s, and reading a file on a loaded machine takes longer
-    dash_duo.wait_for_contains_text("#message", "Downloaded predictions.csv", timeout=10)
+    wait_for_message(dash_duo, "Downloaded predictions.csv")
     target = Path(dash_duo.download_path) / "predictions.csv"
     wait_until(lambda: target.exists() and target.stat().st_size > 0, timeout=15, what="the download")
     (frame,) = wait_until(lambda: _read(target), what="a whole predictions.csv")

@@ -12,7 +12,7 @@ from dash_fixtures import synthetic_dataset, synthetic_predictions, wait_until
 from dashboard.app import create_app
 from dashboard.state import Workspace
 from ssvae.models_registry import ModelRegistry
-from browser_helpers import N, graph_ready
+from browser_helpers import N, graph_ready, wait_for_message, watch_messages
 
 pytestmark = pytest.mark.browser
 
@@ -60,13 +60,14 @@ def test_create_switch_and_delete_a_model(dash_duo, tmp_path):
     app = create_app(ds, labels, ws)
     dash_duo.start_server(app)
     wait_until(lambda: graph_ready(dash_duo) and map_points(dash_duo), timeout=15, what="the map")
+    watch_messages(dash_duo)
     first = map_points(dash_duo)
 
     click(dash_duo, "#models-new")
     name = dash_duo.wait_for_element("#models-create-name", timeout=10)
     name.send_keys("mix")
     click(dash_duo, "#models-create-ok")
-    dash_duo.wait_for_contains_text("#message", "Model 'mix' created", timeout=10)
+    wait_for_message(dash_duo, "Model 'mix' created")
     reg = ModelRegistry(ws)
     assert reg.names() == ["default", "mix"]
     synthetic_predictions(ds, seed=7).save(reg.folder("mix") / "predictions.npz")  # as a run would

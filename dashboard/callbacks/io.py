@@ -9,6 +9,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 from dash.exceptions import PreventUpdate
 
+from dashboard.callbacks import SESSION, _sid
 from dashboard.commands import CommandError, ExportLabels, ImportLabels, plan_import
 from dashboard.dispatcher import Result
 from dashboard.text import plural
@@ -60,16 +61,16 @@ def register(app, ctx) -> None:
     state = ctx.state
 
     @app.callback(Output("download", "data"), Output("result", "data", allow_duplicate=True),
-                  Input("export-btn", "n_clicks"), prevent_initial_call=True)
-    def on_export(_n):
-        result = ctx.run(ExportLabels())
+                  Input("export-btn", "n_clicks"), SESSION, prevent_initial_call=True)
+    def on_export(_n, sid):
+        result = ctx.run(ExportLabels(), sid)
         with ctx.lock:
             text = state.labels.to_csv()
         return dcc.send_string(text, "labels.csv", type="text/csv"), result
 
     @app.callback(Output("download-predictions", "data"), Output("result", "data", allow_duplicate=True),
-                  Input("export-predictions-btn", "n_clicks"), prevent_initial_call=True)
-    def on_export_predictions(_n):
+                  Input("export-predictions-btn", "n_clicks"), SESSION, prevent_initial_call=True)
+    def on_export_predictions(_n, sid):
         """predictions.csv: the columns of ``ssvae predictions export`` (ssvae.export)."""
         from ssvae.export import ExportError, predictions_frame
 
@@ -82,8 +83,8 @@ def register(app, ctx) -> None:
                                           state.labels.skipped())
             except ExportError as exc:
                 text = str(exc)
-                return no_update, ctx.reject(text[0].upper() + text[1:], "export_predictions")
-            versions = ctx.dispatcher.versions()
+                return no_update, ctx.reject(text[0].upper() + text[1:], "export_predictions", sid)
+        versions = ctx.dispatcher.versions(_sid(sid))
         message = (f"Downloaded predictions.csv: {plural(len(frame), 'image')}, "
                    f"{plural(frame.shape[1], 'column')}.")
         return (dcc.send_data_frame(frame.to_csv, "predictions.csv", index=False),
