@@ -23,7 +23,9 @@ from ssvae.baseline import BASELINE, logreg_accuracy, pixels
 from ssvae.ranking import DEFAULT_STRATEGY, QUERY_STRATEGIES, parse_query, rank
 from ssvae.schedule import epochs_for, restart_due, restart_epochs
 
-COLUMNS = ("strategy", "seed", "round", "labels", "accuracy", "seconds")
+#: ``picked_accuracy``: how many of the images a round picked the model that picked them
+#: classed right, before it saw their labels (empty in round 0 and in the baselines' rows)
+COLUMNS = ("strategy", "seed", "round", "labels", "accuracy", "seconds", "picked_accuracy")
 THRESHOLDS = (0.80, 0.90)
 
 
@@ -234,6 +236,7 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                 trainer = Trainer.from_checkpoint(ckpt, dataset)
                 preds = base_preds
                 labels = dict(start)
+                picked = None
                 t0 = time.perf_counter() - base_seconds
                 for r in range(rounds):
                     if r:
@@ -246,6 +249,7 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                         if len(picks) != k or set(picks.tolist()) & labels.keys():
                             raise RuntimeError(f"rank returned {len(picks)} images for {k} "
                                                "wanted, or an already-labeled one")
+                        picked = float(np.mean(np.argmax(preds.probs[picks], axis=1) == truth[picks]))
                         labels.update({int(s): int(truth[s]) for s in picks})
                         fresh = trainer.restart_due(len(labels))
                         epochs = settings.fresh_epochs if fresh else settings.epochs_per_round
@@ -255,7 +259,7 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                         done += epochs
                     emit({"strategy": name, "seed": seed, "round": r, "labels": len(labels),
                           "accuracy": float(preds.meta["test_accuracy"]),
-                          "seconds": round(time.perf_counter() - t0, 3)})
+                          "seconds": round(time.perf_counter() - t0, 3), "picked_accuracy": picked})
                     if name in settings.baseline_for:
                         acc = logreg_accuracy(dataset.images, labels, dataset.test_images,
                                               dataset.test_truth, test_pixels=test_x)
@@ -359,7 +363,9 @@ def read_rows(path: Path) -> list[dict]:
     with open(path, newline="") as fh:
         return [{"strategy": r["strategy"], "seed": int(r["seed"]), "round": int(r["round"]),
                  "labels": int(r["labels"]), "accuracy": float(r["accuracy"]),
-                 "seconds": float(r["seconds"])} for r in csv.DictReader(fh)]
+                 "seconds": float(r["seconds"]),
+                 "picked_accuracy": float(r["picked_accuracy"]) if r.get("picked_accuracy") else None}
+                for r in csv.DictReader(fh)]
 
 
 def write_outputs(rows: list[dict], folder: Path, title: str,

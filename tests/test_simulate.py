@@ -58,6 +58,9 @@ def test_cli_writes_csv_plot_and_report(tiny, artifacts, capsys):
             mine = [r for r in rows if r["strategy"] == strategy and r["seed"] == seed]
             assert [int(r["labels"]) for r in mine] == [3, 6, 9, 12]
             assert all(0.0 <= float(r["accuracy"]) <= 1.0 for r in mine)
+            # the picking model's accuracy on its picks: from the second round on
+            assert mine[0]["picked_accuracy"] == ""
+            assert all(float(r["picked_accuracy"]) in (0, 1 / 3, 2 / 3, 1) for r in mine[1:])
             secs = [float(r["seconds"]) for r in mine]
             assert secs == sorted(secs) and secs[0] > 0
     html = (out / "accuracy.html").read_text()
