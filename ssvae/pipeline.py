@@ -24,7 +24,8 @@ from typing import Callable
 from ssvae import core
 from ssvae.atomic import atomic_write_bytes
 from ssvae.errors import SSVAEError
-from ssvae.predictions import collapse_warning
+from ssvae.predictions import check_new_labels, collapse_warning
+from ssvae.train import labels_to_array
 
 
 class DivergedError(SSVAEError):
@@ -82,8 +83,9 @@ def train_and_publish(trainer, epochs: int, labels, *, checkpoint: Path | None =
     ``restart``: ``Trainer.restart``), then (if any epoch finished) write its checkpoint and
     predictions; a run that finishes no epoch leaves the trainer as it was, restart or not.
     ``previous`` keeps the new map aligned with an earlier snapshot's (``map_kind``: see
-    :func:`ssvae.predict.predict`); ``meta`` is added to the predictions' facts.
-    ``predict=False`` skips the predictions (and their file)."""
+    :func:`ssvae.predict.predict`), and its model is scored on the labels given since it was
+    trained (``meta["new_labels"]``: :func:`ssvae.predictions.check_new_labels`); ``meta`` is
+    added to the predictions' facts. ``predict=False`` skips the predictions (and their file)."""
     before = trainer.snapshot.replace(history=list(trainer.snapshot.history))
     if restart:
         trainer.restart()
@@ -104,6 +106,10 @@ def train_and_publish(trainer, epochs: int, labels, *, checkpoint: Path | None =
     preds = warning = None
     if predict:
         preds = trainer.predict(previous=previous, map_kind=map_kind)
+        preds.trained_labels = labels_to_array(labels, trainer.dataset.size, trainer.dataset.num_classes)
+        checked = check_new_labels(previous, preds.trained_labels)
+        if checked:
+            preds.meta["new_labels"] = checked
         preds.meta.update(meta or {})
         warning = collapse_warning(preds.probs, labels, trainer.dataset.class_names)
         if warning:

@@ -37,6 +37,9 @@ class Predictions:
     mixture_weights float32 K or None: the mixture prior's weights π (None for the normal prior)
     component int16 N or None: each image's most likely mixture component,
             argmax_c π_c·exp(−KL(q(z|x) ‖ p(z|c))) (None for the normal prior)
+    trained_labels int32 N or None: the class of each image the model was trained on, −1 for
+            none (None in a map-only snapshot and in files from before 2026-12-04): what
+            :func:`check_new_labels` scores the labels given since against
 
     A *map-only* snapshot (:meth:`map_only`, ``meta["stage"] == "images"``) comes before any
     model: probs of shape N×0, no scores, no reconstructions (recon of length 0).
@@ -51,6 +54,7 @@ class Predictions:
     embedding: np.ndarray | None = None
     mixture_weights: np.ndarray | None = None
     component: np.ndarray | None = None
+    trained_labels: np.ndarray | None = None
 
     @property
     def has_mixture(self) -> bool:
@@ -119,6 +123,8 @@ class Predictions:
         if self.mixture_weights is not None and self.component is not None:
             arrays["mixture_weights"] = np.asarray(self.mixture_weights, np.float32)
             arrays["component"] = np.asarray(self.component, np.int16)
+        if self.trained_labels is not None:
+            arrays["trained_labels"] = np.asarray(self.trained_labels, np.int32)
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         atomic_write_bytes(path, buf.getvalue())
@@ -143,6 +149,10 @@ class Predictions:
                     or (component.size and (component.min() < 0 or component.max() >= k))):
                 raise CheckpointError(f"{path}: predictions snapshot's mixture components do "
                                       f"not match its {k} mixture weights.")
+        trained = arrays.get("trained_labels")
+        if trained is not None and (trained.ndim != 1 or not np.issubdtype(trained.dtype, np.integer)):
+            raise CheckpointError(f"{path}: predictions snapshot's trained_labels are not one "
+                                  "class index per image.")
         try:
             return cls(
                 latent=arrays["latent"], map2d=arrays["map2d"], probs=arrays["probs"],
@@ -152,6 +162,7 @@ class Predictions:
                 embedding=arrays.get("embedding"),
                 mixture_weights=arrays.get("mixture_weights"),
                 component=arrays.get("component"),
+                trained_labels=trained,
             )
         except KeyError as exc:
             raise CheckpointError(f"{path}: predictions snapshot lacks {exc}.") from None
@@ -163,7 +174,24 @@ class Predictions:
             return self.probs.shape[0] == num_items
         if self.component is not None and self.component.shape != (num_items,):
             return False
+        if self.trained_labels is not None and self.trained_labels.shape != (num_items,):
+            return False
         return self.probs.shape == (num_items, num_classes)
+
+
+def check_new_labels(previous: Predictions | None, labels: np.ndarray) -> dict[str, int] | None:
+    """How the model behind ``previous`` did on the labels given since it was trained: of the
+    images it had no label for that ``labels`` (int array, −1 for none) labels now, how many it
+    predicted right — ``{"right": r, "checked": n}``, a held-out accuracy estimate that needs no
+    test set. None when there is nothing to check: no earlier model trained on labels, one
+    that does not record its labels, or no new label."""
+    if (previous is None or not previous.classifier_trained or previous.trained_labels is None
+            or previous.trained_labels.shape != labels.shape):
+        return None
+    new = (previous.trained_labels < 0) & (labels >= 0)
+    if not new.any():
+        return None
+    return {"right": int((previous.pred[new] == labels[new]).sum()), "checked": int(new.sum())}
 
 
 def collapse_warning(probs: np.ndarray, labels, class_names) -> str | None:

@@ -249,13 +249,14 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                         if len(picks) != k or set(picks.tolist()) & labels.keys():
                             raise RuntimeError(f"rank returned {len(picks)} images for {k} "
                                                "wanted, or an already-labeled one")
-                        picked = float(np.mean(np.argmax(preds.probs[picks], axis=1) == truth[picks]))
                         labels.update({int(s): int(truth[s]) for s in picks})
                         fresh = trainer.restart_due(len(labels))
                         epochs = settings.fresh_epochs if fresh else settings.epochs_per_round
-                        preds = train_and_publish(trainer, epochs, labels,
+                        preds = train_and_publish(trainer, epochs, labels, previous=preds,
                                                   on_progress=training(done), map_kind="pca",
                                                   restart=fresh).predictions
+                        checked = preds.meta["new_labels"]  # the picks, by the model that picked them
+                        picked = checked["right"] / checked["checked"]
                         done += epochs
                     emit({"strategy": name, "seed": seed, "round": r, "labels": len(labels),
                           "accuracy": float(preds.meta["test_accuracy"]),

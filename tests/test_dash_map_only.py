@@ -190,3 +190,16 @@ def test_the_runs_table_flags_a_collapsed_model():
     titles = [r.to_plotly_json()["props"]["title"] for r in rows]
     assert statuses == ["finished", "finished ⚠ collapsed"]  # newest first
     assert titles == ["b", warning]
+
+
+def test_the_runs_table_shows_how_many_new_labels_the_previous_model_guessed():
+    runs = [{"run_id": "a", "status": "finished", "labels": 10, "epochs": 5, "finished_at": 1.0},
+            {"run_id": "b", "status": "finished", "labels": 40, "epochs": 5, "finished_at": 2.0,
+             "new_labels": {"right": 21, "checked": 30}}]
+    table = history_table(runs).to_plotly_json()["props"]["children"]
+    heads = [th.to_plotly_json()["props"]["children"]
+             for th in table[0].to_plotly_json()["props"]["children"].to_plotly_json()["props"]["children"]]
+    column = heads.index("guessed")
+    cells = [r.to_plotly_json()["props"]["children"][column].to_plotly_json()["props"]["children"]
+             for r in table[1].to_plotly_json()["props"]["children"]]
+    assert cells == ["21 / 30", "–"]  # newest first; the first run had no earlier model

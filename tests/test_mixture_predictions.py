@@ -52,6 +52,8 @@ def _snapshot(n=6, k=3, **extra):
      "do not match its 3 mixture weights"),
     ({"mixture_weights": np.ones(3, np.float32) / 3, "component": np.zeros(6, np.float32)},
      "do not match"),
+    ({"trained_labels": np.zeros(6, np.float32)}, "trained_labels are not one class index per image"),
+    ({"trained_labels": np.zeros((6, 2), np.int32)}, "trained_labels are not one class index"),
 ])
 def test_a_crafted_snapshot_with_bad_components_is_refused_in_one_sentence(tmp_path, arrays, what):
     path = _snapshot().save(tmp_path / "p.npz")
@@ -66,4 +68,5 @@ def test_a_crafted_snapshot_with_bad_components_is_refused_in_one_sentence(tmp_p
 def test_components_for_other_images_do_not_fit():
     p = _snapshot(mixture_weights=np.ones(3, np.float32) / 3, component=np.zeros(5, np.int16))
     assert not p.fits(6, 3)
+    assert not _snapshot(trained_labels=np.full(5, -1, np.int32)).fits(6, 3)
     assert _snapshot(mixture_weights=np.ones(3, np.float32) / 3, component=np.zeros(6, np.int16)).fits(6, 3)

@@ -60,7 +60,13 @@ def test_train_writes_a_complete_run_and_rank_uses_it(tiny, capsys):
     # resume continues the current model's epoch count in a new run folder; --keep-current
     # leaves the current model as it was
     before = (current / "predictions.npz").read_bytes()
+    tiny["labels"].write_text("Serial,label\n0,a\n1,b\n2,c\n3,a\n4,b\n")  # two labels since
+    capsys.readouterr()
     assert main(["train", *args, "--resume", "--epochs", "1", "--keep-current"]) == 0
+    said = Predictions.load(current / "predictions.npz").pred[[3, 4]]
+    right = int(said[0] == 0) + int(said[1] == 1)
+    assert (f"the model it resumed predicted {right} of the 2 labels given since right"
+            in capsys.readouterr().out)
     newest = sorted((tiny["art"] / "runs").iterdir())[-1]
     assert len((newest / "history.csv").read_text().strip().splitlines()) == 4
     assert (current / "predictions.npz").read_bytes() == before

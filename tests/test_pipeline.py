@@ -115,3 +115,22 @@ def test_a_collapsed_model_is_published_with_a_warning(ds, tmp_path, monkeypatch
     pr = tmp_path / "predictions.npz"
     out = train_and_publish(tr, 1, labels, predictions=pr)
     assert out.warning == sentence and Predictions.load(pr).meta["warning"] == sentence
+
+
+def test_each_run_scores_the_previous_model_on_the_labels_given_since(ds, tmp_path):
+    pr = tmp_path / "predictions.npz"
+    tr = Trainer(tiny_config(), ds)
+    first = some_labels(ds)
+    one = train_and_publish(tr, 1, first, predictions=pr).predictions
+    assert "new_labels" not in one.meta  # no earlier model
+    assert {int(s): int(c) for s, c in enumerate(one.trained_labels) if c >= 0} == first
+    given = {s: int(ds.truth[s]) for s in np.flatnonzero(one.trained_labels < 0)[:7]}
+    two = train_and_publish(tr, 1, {**first, **given}, predictions=pr, previous=one).predictions
+    right = sum(int(one.pred[s]) == c for s, c in given.items())
+    assert two.meta["new_labels"] == {"right": right, "checked": 7}
+    saved = Predictions.load(pr)
+    assert saved.meta["new_labels"] == two.meta["new_labels"]
+    np.testing.assert_array_equal(saved.trained_labels, two.trained_labels)
+    # the same labels again: nothing new to score
+    three = train_and_publish(tr, 1, {**first, **given}, previous=two).predictions
+    assert "new_labels" not in three.meta

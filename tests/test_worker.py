@@ -81,6 +81,11 @@ def test_run_reports_progress_and_publishes_predictions(service, tiny):
     assert service.channel.runs() == [summary]
     assert summary["labels"] == 30 and summary["epochs"] == 3 and service.channel.result_version() == 1
     assert 0.0 <= summary["test_accuracy"] <= 1.0
+    assert "new_labels" not in summary  # no earlier model to score
+    # ten more labels: the run reports how many of them the model before it predicted right
+    second = wait_run(service, service.start_run(labels_of(truth, 40), epochs=1))
+    right = int((preds.pred[30:40] == truth[30:40]).sum())
+    assert second["new_labels"] == {"right": right, "checked": 10}
 
 
 def test_second_start_refused_then_stop_keeps_epochs(service, tiny):

@@ -68,6 +68,18 @@ def _num(v, fmt="{:.4g}") -> str:
     return fmt.format(v) if isinstance(v, (int, float)) and v == v else "–"
 
 
+HEAD_TITLES = {"guessed": "Of the labels given since the run before, how many that run's model "
+                          "predicted right before it saw them: an accuracy estimate on your own "
+                          "data that needs no test set"}
+
+
+def guessed(checked) -> str:
+    """'21 / 30' for a run's ``new_labels`` ({"right", "checked"}), '–' without one."""
+    if not isinstance(checked, dict) or not checked.get("checked"):
+        return "–"
+    return f"{checked['right']} / {checked['checked']}"
+
+
 def history_table(runs: list[dict]):
     if not runs:
         return html.Div("no runs yet", className="small text-muted")
@@ -84,10 +96,11 @@ def history_table(runs: list[dict]):
             html.Td(_num(r.get("epochs"), "{:d}")), html.Td(_num(final.get("loss"))),
             html.Td(_num(final.get("val_total", final.get("val_loss")))),
             html.Td(_num(100 * acc, "{:.1f}%") if isinstance(acc, (int, float)) else "–"),
+            html.Td(guessed(r.get("new_labels"))),
             html.Td(fmt_duration(r.get("seconds"))),
         ], title=r.get("error") or r.get("warning") or r.get("run_id", "")))
-    head = html.Thead(html.Tr([html.Th(h) for h in ("ended", "status", "labels", "epochs", "loss",
-                                                     "val loss", "test acc", "time")]))
+    head = html.Thead(html.Tr([html.Th(h, title=HEAD_TITLES.get(h)) for h in (
+        "ended", "status", "labels", "epochs", "loss", "val loss", "test acc", "guessed", "time")]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, borderless=True,
                      class_name="mb-0 small train-table")
 

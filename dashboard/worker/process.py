@@ -48,6 +48,7 @@ class Worker:
         self.config = self.registry.config_for(self.model, self.base_config)
         self.dataset = dataset_from_config(self.base_config)
         self.trainer = None
+        self.published = None  # (model, Predictions) of the last run this worker published
         self.parent_pid = spec.get("parent_pid")
 
     # -- model ----------------------------------------------------------------------------
@@ -213,6 +214,10 @@ class Worker:
                 test_accuracy=final.get("test_accuracy"),
                 final={k: v for k, v in final.items() if isinstance(v, (int, float))},
             )
+            if outcome.predictions is not None:
+                self.published = (model, outcome.predictions)
+                if outcome.predictions.meta.get("new_labels"):
+                    summary["new_labels"] = outcome.predictions.meta["new_labels"]
             message = f"run {summary['status']} after {len(history)} epochs"
             if outcome.warning:
                 summary["warning"] = outcome.warning
@@ -245,8 +250,12 @@ class Worker:
         self.trainer.configure(settings)
 
     def previous_predictions(self):
-        """The snapshot on disk, so a restarted worker keeps the map aligned with it."""
-        if getattr(self.trainer, "last_map", None) is not None or not self.predictions_path.exists():
+        """The model's last snapshot: the new map is aligned with it, and its model is scored on
+        the labels given since. The run this worker published last, else the file (a
+        restarted worker)."""
+        if self.published is not None and self.published[0] == self.model:
+            return self.published[1]
+        if not self.predictions_path.exists():
             return None
         from ssvae.errors import CheckpointError
         from ssvae.predictions import Predictions

@@ -203,6 +203,10 @@ def run_train(args) -> int:
     acc = f", test accuracy {last['test_accuracy']:.1%}" if "test_accuracy" in last else ""
     why = " (stopped on request)" if result["stopped"] else " (early stopping)" if result["early_stopped"] else ""
     print(f"trained {result['epochs']} epochs in {time.perf_counter() - t0:.1f} s{why}{acc}")
+    checked = preds.meta.get("new_labels")
+    if checked:
+        print(f"the model it resumed predicted {checked['right']} of the {checked['checked']} labels "
+              f"given since right ({checked['right'] / checked['checked']:.0%}) before it saw them")
     print(f"report: {report}")
     if not args.keep_current:
         folder = publish(run_dir, ds.name)
@@ -211,7 +215,7 @@ def run_train(args) -> int:
             else "early-stopped" if result["early_stopped"] else "finished",
             "labels": len(labels), "epochs": result["epochs"], "seconds": result["seconds"],
             "finished_at": time.time(), "test_accuracy": last.get("test_accuracy"),
-            "run_dir": str(run_dir)})
+            "run_dir": str(run_dir), **({"new_labels": checked} if checked else {})})
         print(f"current model of '{ds.name}': {folder} (the selected model '{folder.name}'; "
               "rank, map, --resume and the page use it)")
     return 0
