@@ -19,7 +19,8 @@ from ssvae.data import Dataset
 from ssvae.labels import LabelStore
 from ssvae.models_registry import ModelRegistry
 from ssvae.predictions import Predictions
-from ssvae.ranking import DEFAULT_STRATEGY, REPRESENTATION_STRATEGIES, STRATEGIES, STRATEGY_LABELS, rank
+from ssvae.ranking import (DEFAULT_STRATEGY, REPRESENTATION_STRATEGIES, STRATEGIES, STRATEGY_LABELS, rank,
+                           trust_of)
 
 COLOR_MODES = ("label", "predicted", "uncertainty", "truth", "component")
 #: colourings that show the classifier's output: meaningless until it has trained with labels
@@ -291,7 +292,8 @@ class AppState:
             out = rank(self.predictions.scores, strategy, self.queue_size, labeled,
                        diverse=self.diverse, latent=self.predictions.latent,
                        features=getattr(self.predictions, "embedding", None),
-                       num_classes=len(self.class_names))
+                       num_classes=len(self.class_names),
+                       trusted=trust_of(self.predictions.meta))
         self._queue_cache = (key, out)
         return out
 

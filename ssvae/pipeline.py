@@ -25,6 +25,7 @@ from ssvae import core
 from ssvae.atomic import atomic_write_bytes
 from ssvae.errors import SSVAEError
 from ssvae.predictions import check_new_labels, collapse_warning
+from ssvae.ranking import next_trust
 from ssvae.train import labels_to_array
 
 
@@ -84,7 +85,8 @@ def train_and_publish(trainer, epochs: int, labels, *, checkpoint: Path | None =
     predictions; a run that finishes no epoch leaves the trainer as it was, restart or not.
     ``previous`` keeps the new map aligned with an earlier snapshot's (``map_kind``: see
     :func:`ssvae.predict.predict`), and its model is scored on the labels given since it was
-    trained (``meta["new_labels"]``: :func:`ssvae.predictions.check_new_labels`); ``meta`` is
+    trained (``meta["new_labels"]``: :func:`ssvae.predictions.check_new_labels`; and whether
+    ``auto`` trusts it, ``meta["trust"]``: :func:`ssvae.ranking.next_trust`); ``meta`` is
     added to the predictions' facts. ``predict=False`` skips the predictions (and their file)."""
     before = trainer.snapshot.replace(history=list(trainer.snapshot.history))
     if restart:
@@ -110,6 +112,8 @@ def train_and_publish(trainer, epochs: int, labels, *, checkpoint: Path | None =
         checked = check_new_labels(previous, preds.trained_labels)
         if checked:
             preds.meta["new_labels"] = checked
+        preds.meta["trust"] = next_trust(previous.meta.get("trust") if previous is not None
+                                         else None, checked)
         preds.meta.update(meta or {})
         warning = collapse_warning(preds.probs, labels, trainer.dataset.class_names)
         if warning:

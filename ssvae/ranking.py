@@ -6,8 +6,8 @@ config, the page and the simulation import it.
 
 Strategies
     ``auto``        the default: ``typiclust`` while labels are few (fewer than
-                    :data:`AUTO_SWITCH_PER_CLASS` per class), ``margin`` as a diverse batch
-                    from then on
+                    :data:`AUTO_SWITCH_PER_CLASS` per class) or the model is not trusted yet
+                    (:func:`next_trust`), ``margin`` as a diverse batch from then on
     ``typiclust``   typical images of clusters that hold no label yet (Hacohen, Dekel and
                     Weinshall, "Active Learning on a Budget", ICML 2022)
     ``margin``, ``entropy``, ``least_confidence``, ``bald``   uncertainty scores of the model
@@ -42,6 +42,12 @@ QUERY_STRATEGIES = (*STRATEGIES, "diverse")
 #: ``auto`` ranks by typicality while labels < this × classes, by margin from then on
 #: (measured: benchmarks/bench_strategy.py, docs/SIMULATION.md "The default strategy")
 AUTO_SWITCH_PER_CLASS = 3
+#: ... and only once a model has been trusted: it predicted at least this share of the labels
+#: given after it was trained right, over at least :data:`TRUST_MIN_CHECKED` of them. A model
+#: that gets most new labels wrong has doubts that say little; its margin picks lost to
+#: typical ones on the glyphs (docs/SIMULATION.md "Typical until trusted")
+TRUST_ACCURACY = 0.5
+TRUST_MIN_CHECKED = 10
 #: TypiClust's constants (the paper's code): clusters at most, neighbours for the density,
 #: clusters smaller than this are skipped while larger ones remain
 MAX_CLUSTERS = 500
@@ -66,18 +72,61 @@ def parse_query(name: str) -> tuple[str, bool]:
     return name, False
 
 
-def auto_phase(num_labels: int, num_classes: int) -> str:
-    """What ``auto`` does at this label count: ``"typiclust"`` or ``"margin"``."""
-    return "typiclust" if num_labels < AUTO_SWITCH_PER_CLASS * max(1, num_classes) else "margin"
+def next_trust(previous: dict | None, checked: dict | None) -> dict:
+    """Whether ``auto`` may trust a model's doubts, carried from snapshot to snapshot:
+    ``{"trusted": bool, "right": r, "checked": n}``. ``previous`` is the snapshot before's
+    (None: none, or one that does not record it), ``checked`` how that snapshot's model did on
+    the labels given since (:func:`ssvae.predictions.check_new_labels`). The counts add up
+    until :data:`TRUST_MIN_CHECKED` labels were checked; then the model is trusted when it got
+    :data:`TRUST_ACCURACY` of them right, else a new count starts. Once trusted, always
+    (``auto``'s margin picks are hard by design: their accuracy says nothing of the model's)."""
+    prev = previous if isinstance(previous, dict) else {}
+    right, count = _count(prev.get("right")), _count(prev.get("checked"))
+    if prev.get("trusted") is True:
+        return {"trusted": True, "right": right, "checked": count}
+    if checked:
+        right, count = right + int(checked["right"]), count + int(checked["checked"])
+    if count < TRUST_MIN_CHECKED:
+        return {"trusted": False, "right": right, "checked": count}
+    if right >= TRUST_ACCURACY * count:
+        return {"trusted": True, "right": right, "checked": count}
+    return {"trusted": False, "right": 0, "checked": 0}
 
 
-def strategy_reason(name: str, num_labels: int, num_classes: int) -> str:
-    """A few words for the queue's heading: why these images come first."""
+def _count(value) -> int:
+    """A count read from a snapshot's meta (a file someone may have edited): 0 unless it is one."""
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def trust_of(meta: dict) -> bool | None:
+    """A snapshot's trust (:func:`next_trust`) from its ``meta``; None when it records none."""
+    trust = meta.get("trust") if isinstance(meta, dict) else None
+    value = trust.get("trusted") if isinstance(trust, dict) else None
+    return value if isinstance(value, bool) else None
+
+
+def auto_phase(num_labels: int, num_classes: int, trusted: bool | None = None) -> str:
+    """What ``auto`` does at this label count and trust in the model (None: unknown, the
+    count alone decides): ``"typiclust"`` or ``"margin"``."""
+    few = num_labels < AUTO_SWITCH_PER_CLASS * max(1, num_classes)
+    return "typiclust" if few or trusted is False else "margin"
+
+
+def strategy_reason(name: str, num_labels: int, num_classes: int,
+                    trusted: bool | None = None, new_labels: dict | None = None) -> str:
+    """A few words for the queue's heading: why these images come first. ``new_labels`` is
+    how the model did on the labels given since it was trained (``meta["new_labels"]``)."""
     if name == "auto":
         switch = AUTO_SWITCH_PER_CLASS * max(1, num_classes)
-        if auto_phase(num_labels, num_classes) == "typiclust":
+        if num_labels < switch:
             return (f"typical images of groups without a label: with few labels ({num_labels} "
                     f"of {switch}), covering the data helps most")
+        if auto_phase(num_labels, num_classes, trusted) == "typiclust":
+            checked = _count(new_labels.get("checked")) if isinstance(new_labels, dict) else 0
+            told = (f"got {_count(new_labels.get('right'))} of the last {checked} new labels "
+                    "right" if checked else "has not been checked on new labels yet")
+            return (f"typical images of groups without a label: the model {told}, too few "
+                    "to trust its doubts")
         return (f"images the model is least sure of, spread over the data: {num_labels} labels "
                 f"(≥ {AUTO_SWITCH_PER_CLASS} per class) cover it")
     return {
@@ -126,6 +175,7 @@ def rank(
     latent: np.ndarray | None = None,
     features: np.ndarray | None = None,
     num_classes: int | None = None,
+    trusted: bool | None = None,
     seed: int = 0,
     pool_factor: int = 10,
 ) -> np.ndarray:
@@ -137,7 +187,8 @@ def rank(
 
     ``features`` (N×d) is the representation that ``typiclust`` and ``auto`` cluster (and that
     ``diverse`` spreads over); without it they use ``latent``. ``auto`` needs ``num_classes``
-    to know when to switch. With ``diverse`` (always in ``auto``'s margin phase) an uncertainty
+    to know when to switch, and ``trusted`` (:func:`trust_of`; None: the count alone decides).
+    With ``diverse`` (always in ``auto``'s margin phase) an uncertainty
     batch is spread by weighted k-means over the ``pool_factor × k`` highest-scoring
     candidates (or the top :data:`DIVERSE_FRACTION` of the unlabeled pool where that is
     more), one image per cluster, so it does not hold near-duplicates (``typiclust`` batches
@@ -158,7 +209,7 @@ def rank(
     if strategy == "auto":
         if num_classes is None:
             raise SSVAEError("the 'auto' query strategy needs the number of classes.")
-        strategy = auto_phase(int(mask.sum()), num_classes)
+        strategy = auto_phase(int(mask.sum()), num_classes, trusted)
         if strategy == "margin" and isinstance(scores, dict) and "margin" not in scores:
             strategy = "typiclust"
         diverse = True  # margin's batch spread over the data

@@ -20,7 +20,7 @@ from ssvae.config import Config
 from ssvae.data import Dataset
 from ssvae.errors import SSVAEError
 from ssvae.baseline import BASELINE, logreg_accuracy, pixels
-from ssvae.ranking import DEFAULT_STRATEGY, QUERY_STRATEGIES, parse_query, rank
+from ssvae.ranking import DEFAULT_STRATEGY, QUERY_STRATEGIES, parse_query, rank, trust_of
 from ssvae.schedule import epochs_for, restart_due, restart_epochs
 
 #: ``picked_accuracy``: how many of the images a round picked the model that picked them
@@ -245,7 +245,8 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                         # random score), so each round takes the next images of that order
                         picks = rank(preds.scores, strategy, k, list(labels), diverse=diverse,
                                      latent=preds.latent, features=features_of(preds, dataset),
-                                     num_classes=dataset.num_classes, seed=seed)
+                                     num_classes=dataset.num_classes,
+                                     trusted=trust_of(preds.meta), seed=seed)
                         if len(picks) != k or set(picks.tolist()) & labels.keys():
                             raise RuntimeError(f"rank returned {len(picks)} images for {k} "
                                                "wanted, or an already-labeled one")

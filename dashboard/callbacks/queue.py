@@ -7,7 +7,7 @@ from dashboard.callbacks import SESSION, need
 from dashboard.commands import Select, SetAutoAdvance, SetStrategy
 from dashboard.state import STRATEGY_NAMES
 from dashboard.text import score_words
-from ssvae.ranking import REPRESENTATION_STRATEGIES, strategy_reason
+from ssvae.ranking import REPRESENTATION_STRATEGIES, strategy_reason, trust_of
 
 PARTS = ("labels", "predictions", "queue", "selection")
 
@@ -40,7 +40,9 @@ def queue_reason(state) -> str:
     if (strategy not in REPRESENTATION_STRATEGIES and strategy != "random"
             and not state.classifier_trained):
         return "Uncertainty of a classifier with no labels yet: means little until you label a few"
-    reason = strategy_reason(strategy, len(state.labels), len(state.class_names))
+    meta = state.predictions.meta
+    reason = strategy_reason(strategy, len(state.labels), len(state.class_names),
+                             trusted=trust_of(meta), new_labels=meta.get("new_labels"))
     reason = reason[:1].upper() + reason[1:]
     return reason + (" · spread over the map (diverse batch)" if state.diverse and strategy != "random" else "")
 

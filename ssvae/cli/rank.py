@@ -8,7 +8,7 @@ from pathlib import Path
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
 from ssvae.workspace import dataset_from_config, open_store
 from ssvae.errors import SSVAEError
-from ssvae.ranking import STRATEGIES, rank
+from ssvae.ranking import STRATEGIES, rank, trust_of
 
 
 def register(sub) -> None:
@@ -49,7 +49,7 @@ def run_rank(args) -> int:
     preds = load_trained(path, ds)
     chosen = rank(preds.scores, strategy, k, store.done_mask(), diverse=diverse, latent=preds.latent,
                   features=getattr(preds, "embedding", None), num_classes=ds.num_classes,
-                  seed=cfg.train.seed)
+                  trusted=trust_of(preds.meta), seed=cfg.train.seed)
     score = preds.scores.get(strategy)
     if args.json:
         def num(v):
