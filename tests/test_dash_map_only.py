@@ -163,6 +163,26 @@ def test_queue_says_why_these_images_come_first(tmp_path, ds):
     assert "two likeliest classes are closest" in reason and "diverse" in reason
 
 
+def test_queue_says_when_auto_does_not_trust_the_model_yet(tmp_path, ds):
+    """Past 3 labels per class, auto stays typical while the model got most new labels wrong
+    (meta["trust"]), and the heading says so; a trusted model's queue ranks by margin."""
+    labeled = range(3 * ds.num_classes)
+    for sub, trusted in (("no", False), ("yes", True)):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "labels.csv").write_text(
+            "Serial,label\n" + "".join(f"{s},{ds.class_names[ds.truth[s]]}\n" for s in labeled))
+        preds = synthetic_predictions(ds)
+        preds.meta.update(trust={"trusted": trusted, "right": 0, "checked": 0},
+                          new_labels={"right": 4, "checked": 30})
+        app, page, calls = open_page(tmp_path / sub, ds, preds)
+        reason = render(calls, "queue").value("queue-reason", "children")
+        if trusted:
+            assert reason.startswith("Images the model is least sure of")
+        else:
+            assert reason.startswith("Typical images of groups without a label")
+            assert "4 of the last 30 new labels" in reason
+
+
 def test_a_classifier_colouring_falls_back_to_labels_without_a_trained_classifier(tmp_path, ds):
     app, page, _ = open_page(tmp_path, ds, synthetic_predictions(ds))
     assert page.trigger("color-by.value", "uncertainty").result["ok"]

@@ -6,6 +6,7 @@ import pytest
 from model_fixtures import some_labels, tiny_config, tiny_dataset
 from ssvae.pipeline import DivergedError, backups, resume, train_and_publish
 from ssvae.predictions import Predictions
+from ssvae.ranking import trust_of
 from ssvae.train import Trainer
 
 
@@ -128,9 +129,14 @@ def test_each_run_scores_the_previous_model_on_the_labels_given_since(ds, tmp_pa
     two = train_and_publish(tr, 1, {**first, **given}, predictions=pr, previous=one).predictions
     right = sum(int(one.pred[s]) == c for s, c in given.items())
     assert two.meta["new_labels"] == {"right": right, "checked": 7}
+    # auto's trust: 7 checked labels are too few to decide, so they are kept for the next run
+    assert one.meta["trust"] == {"trusted": False, "right": 0, "checked": 0}
+    assert two.meta["trust"] == {"trusted": False, "right": right, "checked": 7}
     saved = Predictions.load(pr)
     assert saved.meta["new_labels"] == two.meta["new_labels"]
+    assert trust_of(saved.meta) is False
     np.testing.assert_array_equal(saved.trained_labels, two.trained_labels)
     # the same labels again: nothing new to score
     three = train_and_publish(tr, 1, {**first, **given}, previous=two).predictions
     assert "new_labels" not in three.meta
+    assert three.meta["trust"] == two.meta["trust"]

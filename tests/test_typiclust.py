@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from ssvae.errors import SSVAEError
-from ssvae.ranking import (AUTO_SWITCH_PER_CLASS, DEFAULT_STRATEGY, STRATEGIES, auto_phase, rank,
-                           strategy_reason, typicality)
+from ssvae.ranking import (AUTO_SWITCH_PER_CLASS, DEFAULT_STRATEGY, STRATEGIES, TRUST_ACCURACY,
+                           TRUST_MIN_CHECKED, auto_phase, next_trust, rank, strategy_reason,
+                           trust_of, typicality)
 
 
 def blobs(centres: int = 6, per: int = 40, dim: int = 5, spread: float = 0.3, seed: int = 0):
@@ -77,6 +78,47 @@ def test_auto_switches_from_typicality_to_margin_by_labels_per_class():
         rank(scores, "auto", 5, few, features=x)
     with pytest.raises(SSVAEError, match="needs a representation"):
         rank(scores, "typiclust", 5, few)
+
+
+def test_auto_stays_typical_until_the_model_is_trusted():
+    x, _ = blobs(centres=4, per=50)
+    scores = scores_for(len(x))
+    enough = list(range(AUTO_SWITCH_PER_CLASS * 4))
+    typical = rank(scores, "typiclust", 5, enough, features=x).tolist()
+    margin = rank(scores, "margin", 5, enough, diverse=True, features=x).tolist()
+    assert typical != margin
+    for trusted, expected in ((False, typical), (True, margin), (None, margin)):
+        assert rank(scores, "auto", 5, enough, features=x, num_classes=4,
+                    trusted=trusted).tolist() == expected
+    # too few labels: typical whatever the trust
+    assert auto_phase(len(enough) - 1, 4, trusted=True) == "typiclust"
+    reason = strategy_reason("auto", len(enough), 4, trusted=False,
+                             new_labels={"right": 3, "checked": 30})
+    assert "typical" in reason and "3 of the last 30" in reason
+    assert "least sure" in strategy_reason("auto", len(enough), 4, trusted=True)
+
+
+def test_trust_counts_new_labels_until_enough_then_decides_once_for_good():
+    half = int(np.ceil(TRUST_ACCURACY * TRUST_MIN_CHECKED))
+    start = next_trust(None, None)
+    assert start == {"trusted": False, "right": 0, "checked": 0}
+    # fewer than the minimum: counted, not decided
+    few = next_trust(start, {"right": half, "checked": TRUST_MIN_CHECKED - 1})
+    assert few == {"trusted": False, "right": half, "checked": TRUST_MIN_CHECKED - 1}
+    # the counts add up to the minimum, and the share right decides
+    assert next_trust(few, {"right": 1, "checked": 1})["trusted"] is True
+    failed = next_trust(few, {"right": 0, "checked": TRUST_MIN_CHECKED * 10})
+    assert failed == {"trusted": False, "right": 0, "checked": 0}  # a fresh count starts
+    exactly = next_trust(start, {"right": half, "checked": TRUST_MIN_CHECKED})
+    assert exactly["trusted"] is (half >= TRUST_ACCURACY * TRUST_MIN_CHECKED)
+    # once trusted, hard margin picks the model gets wrong do not take it back
+    trusted = next_trust(start, {"right": TRUST_MIN_CHECKED, "checked": TRUST_MIN_CHECKED})
+    assert next_trust(trusted, {"right": 0, "checked": 30})["trusted"] is True
+    # a crafted or missing record: counts start from zero, nothing raises
+    for crafted in ({"trusted": "yes", "right": "a", "checked": -4}, [], "x", {"right": 1.5}):
+        assert next_trust(crafted, None) == start
+        assert trust_of({"trust": crafted}) is None
+    assert trust_of({}) is None and trust_of({"trust": trusted}) is True
 
 
 def test_one_list_of_strategies_and_a_reason_for_each():
