@@ -113,7 +113,7 @@ def train_and_publish(trainer, epochs: int, labels, *, checkpoint: Path | None =
         if checked:
             preds.meta["new_labels"] = checked
         preds.meta["trust"] = next_trust(previous.meta.get("trust") if previous is not None
-                                         else None, checked)
+                                         else None, checked, trainer.dataset.num_classes)
         preds.meta.update(meta or {})
         warning = collapse_warning(preds.probs, labels, trainer.dataset.class_names)
         if warning:

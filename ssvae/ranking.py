@@ -42,11 +42,12 @@ QUERY_STRATEGIES = (*STRATEGIES, "diverse")
 #: ``auto`` ranks by typicality while labels < this × classes, by margin from then on
 #: (measured: benchmarks/bench_strategy.py, docs/SIMULATION.md "The default strategy")
 AUTO_SWITCH_PER_CLASS = 3
-#: ... and only once a model has been trusted: it predicted at least this share of the labels
-#: given after it was trained right, over at least :data:`TRUST_MIN_CHECKED` of them. A model
-#: that gets most new labels wrong has doubts that say little; its margin picks lost to
-#: typical ones on the glyphs (docs/SIMULATION.md "Typical until trusted")
-TRUST_ACCURACY = 0.5
+#: ... and only once a model has been trusted: of at least :data:`TRUST_MIN_CHECKED` labels
+#: given after it was trained, it predicted right a share this far from chance (1 / classes)
+#: to all (:func:`trust_threshold`: 40 % for 10 classes). A model near chance has doubts that
+#: say little; its margin picks lost to typical ones on the glyphs (docs/SIMULATION.md
+#: "Typical until trusted")
+TRUST_SKILL = 1 / 3
 TRUST_MIN_CHECKED = 10
 #: TypiClust's constants (the paper's code): clusters at most, neighbours for the density,
 #: clusters smaller than this are skipped while larger ones remain
@@ -72,13 +73,19 @@ def parse_query(name: str) -> tuple[str, bool]:
     return name, False
 
 
-def next_trust(previous: dict | None, checked: dict | None) -> dict:
+def trust_threshold(num_classes: int) -> float:
+    """The share of new labels a model must get right to be trusted (:data:`TRUST_SKILL`)."""
+    chance = 1.0 / max(1, int(num_classes))
+    return chance + TRUST_SKILL * (1.0 - chance)
+
+
+def next_trust(previous: dict | None, checked: dict | None, num_classes: int) -> dict:
     """Whether ``auto`` may trust a model's doubts, carried from snapshot to snapshot:
     ``{"trusted": bool, "right": r, "checked": n}``. ``previous`` is the snapshot before's
     (None: none, or one that does not record it), ``checked`` how that snapshot's model did on
     the labels given since (:func:`ssvae.predictions.check_new_labels`). The counts add up
     until :data:`TRUST_MIN_CHECKED` labels were checked; then the model is trusted when it got
-    :data:`TRUST_ACCURACY` of them right, else a new count starts. Once trusted, always
+    :func:`trust_threshold` of them right, else a new count starts. Once trusted, always
     (``auto``'s margin picks are hard by design: their accuracy says nothing of the model's)."""
     prev = previous if isinstance(previous, dict) else {}
     right, count = _count(prev.get("right")), _count(prev.get("checked"))
@@ -88,7 +95,7 @@ def next_trust(previous: dict | None, checked: dict | None) -> dict:
         right, count = right + int(checked["right"]), count + int(checked["checked"])
     if count < TRUST_MIN_CHECKED:
         return {"trusted": False, "right": right, "checked": count}
-    if right >= TRUST_ACCURACY * count:
+    if right >= trust_threshold(num_classes) * count - 1e-9:
         return {"trusted": True, "right": right, "checked": count}
     return {"trusted": False, "right": 0, "checked": 0}
 

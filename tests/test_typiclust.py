@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from ssvae.errors import SSVAEError
-from ssvae.ranking import (AUTO_SWITCH_PER_CLASS, DEFAULT_STRATEGY, STRATEGIES, TRUST_ACCURACY,
-                           TRUST_MIN_CHECKED, auto_phase, next_trust, rank, strategy_reason,
-                           trust_of, typicality)
+from ssvae.ranking import (AUTO_SWITCH_PER_CLASS, DEFAULT_STRATEGY, STRATEGIES, TRUST_MIN_CHECKED,
+                           auto_phase, next_trust, rank, strategy_reason, trust_of,
+                           trust_threshold, typicality)
 
 
 def blobs(centres: int = 6, per: int = 40, dim: int = 5, spread: float = 0.3, seed: int = 0):
@@ -99,24 +99,27 @@ def test_auto_stays_typical_until_the_model_is_trusted():
 
 
 def test_trust_counts_new_labels_until_enough_then_decides_once_for_good():
-    half = int(np.ceil(TRUST_ACCURACY * TRUST_MIN_CHECKED))
-    start = next_trust(None, None)
+    # a third of the way from chance to all right: 40 % for 10 classes, 2 in 3 for 2
+    assert trust_threshold(10) == pytest.approx(0.4) and trust_threshold(2) == pytest.approx(2 / 3)
+    start = next_trust(None, None, 10)
     assert start == {"trusted": False, "right": 0, "checked": 0}
     # fewer than the minimum: counted, not decided
-    few = next_trust(start, {"right": half, "checked": TRUST_MIN_CHECKED - 1})
-    assert few == {"trusted": False, "right": half, "checked": TRUST_MIN_CHECKED - 1}
+    few = next_trust(start, {"right": 4, "checked": TRUST_MIN_CHECKED - 1}, 10)
+    assert few == {"trusted": False, "right": 4, "checked": TRUST_MIN_CHECKED - 1}
     # the counts add up to the minimum, and the share right decides
-    assert next_trust(few, {"right": 1, "checked": 1})["trusted"] is True
-    failed = next_trust(few, {"right": 0, "checked": TRUST_MIN_CHECKED * 10})
+    assert next_trust(few, {"right": 0, "checked": 1}, 10)["trusted"] is True  # 4 of 10
+    failed = next_trust(few, {"right": 0, "checked": 30}, 10)
     assert failed == {"trusted": False, "right": 0, "checked": 0}  # a fresh count starts
-    exactly = next_trust(start, {"right": half, "checked": TRUST_MIN_CHECKED})
-    assert exactly["trusted"] is (half >= TRUST_ACCURACY * TRUST_MIN_CHECKED)
+    # the same share is enough for 10 classes, not for 2 (chance is 50 % there)
+    assert next_trust(start, {"right": 6, "checked": 10}, 10)["trusted"] is True
+    assert next_trust(start, {"right": 6, "checked": 10}, 2)["trusted"] is False
+    assert next_trust(start, {"right": 3, "checked": 10}, 10)["trusted"] is False
     # once trusted, hard margin picks the model gets wrong do not take it back
-    trusted = next_trust(start, {"right": TRUST_MIN_CHECKED, "checked": TRUST_MIN_CHECKED})
-    assert next_trust(trusted, {"right": 0, "checked": 30})["trusted"] is True
+    trusted = next_trust(start, {"right": 10, "checked": 10}, 10)
+    assert next_trust(trusted, {"right": 0, "checked": 30}, 10)["trusted"] is True
     # a crafted or missing record: counts start from zero, nothing raises
     for crafted in ({"trusted": "yes", "right": "a", "checked": -4}, [], "x", {"right": 1.5}):
-        assert next_trust(crafted, None) == start
+        assert next_trust(crafted, None, 10) == start
         assert trust_of({"trust": crafted}) is None
     assert trust_of({}) is None and trust_of({"trust": trusted}) is True
 
