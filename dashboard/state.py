@@ -19,8 +19,8 @@ from ssvae.data import Dataset
 from ssvae.labels import LabelStore
 from ssvae.models_registry import ModelRegistry
 from ssvae.predictions import Predictions
-from ssvae.ranking import (DEFAULT_STRATEGY, REPRESENTATION_STRATEGIES, STRATEGIES, STRATEGY_LABELS, rank,
-                           trust_of)
+from ssvae.ranking import (DEFAULT_STRATEGY, REPRESENTATION_STRATEGIES, STRATEGIES, STRATEGY_LABELS,
+                           auto_phase, rank, trust_of)
 
 COLOR_MODES = ("label", "predicted", "uncertainty", "truth", "component")
 #: colourings that show the classifier's output: meaningless until it has trained with labels
@@ -257,6 +257,17 @@ class AppState:
 
     def effective_strategy(self) -> str:
         return self.strategy if self.strategy in self.available_strategies() else "random"
+
+    def ranks_by_typicality(self) -> bool:
+        """Whether the queue holds typical images rather than uncertain ones: ``typiclust``,
+        ``auto`` in its typical phase (few labels or a model not trusted yet), or no model."""
+        s = self.effective_strategy()
+        if not self.has_model:
+            return s != "random"
+        if s == "auto":
+            return auto_phase(int(self.labels.done_mask().sum()), len(self.class_names),
+                              trust_of(self.predictions.meta)) == "typiclust"
+        return s == "typiclust"
 
     def score_name(self) -> str | None:
         """The score shown in hovers and in the queue: the strategy's, entropy for random."""

@@ -296,4 +296,5 @@ def test_first_predictions_replace_the_placeholder(tmp_path, ds):
     assert fig["data"][0]["type"] == "scattergl" and len(fig["data"]) == 3
     q = next(c for c in tick.calls if "queue.children" in c.output)
     assert q.value("strategy", "disabled") is False
-    assert "most uncertain first: uncertainty (1 − margin)" in q.value("queue-caption", "children")  # auto
+    # auto with one label ranks typical images; the badges show the uncertainty
+    assert q.value("queue-caption", "children") == "typical images first · badges: uncertainty (1 − margin)"

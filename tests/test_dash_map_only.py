@@ -176,10 +176,13 @@ def test_queue_says_when_auto_does_not_trust_the_model_yet(tmp_path, ds):
                           new_labels={"right": 4, "checked": 30})
         app, page, calls = open_page(tmp_path / sub, ds, preds)
         reason = render(calls, "queue").value("queue-reason", "children")
+        heading = render(calls, "queue").value("queue-caption", "children")
         if trusted:
             assert reason.startswith("Images the model is least sure of")
+            assert heading.startswith("most uncertain first")
         else:
             assert reason.startswith("Typical images of groups without a label")
+            assert heading.startswith("typical images first")
             assert "4 of the last 30 new labels" in reason
 
 

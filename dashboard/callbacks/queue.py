@@ -52,8 +52,12 @@ def caption(state) -> str:
         return ("typical images of the map's clusters" if state.effective_strategy() != "random"
                 else "random order until the first training")
     s = state.effective_strategy()
-    text = ("most uncertain first: " + score_words(state.score_name())) if s != "random" else "random order"
-    return text + (" · diverse batch" if state.diverse else "")
+    if s == "random":
+        return "random order"
+    if state.ranks_by_typicality():  # the badges still show the uncertainty
+        return "typical images first · badges: " + score_words(state.score_name())
+    return ("most uncertain first: " + score_words(state.score_name())
+            + (" · diverse batch" if state.diverse else ""))
 
 
 def register(app, ctx) -> None:
