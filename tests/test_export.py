@@ -364,6 +364,7 @@ def test_rank_json(toy, workspace, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["strategy"] == "margin" and out["labeled"] == 4 and len(out["items"]) == 5
     assert out["predictions"].endswith("predictions.npz")
+    assert out["why"] == "images whose two likeliest classes are closest"
     preds = Predictions.load(workspace / "predictions.npz")
     labeled = set(labels_of(toy))
     for i, item in enumerate(out["items"], 1):

@@ -148,6 +148,7 @@ def test_rank_and_the_page_find_the_current_model(toy, tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"predictions of {folder.name}" in out
     assert int(out.strip().splitlines()[2].split()[1]) == 7  # the least sure image first
+    assert out.strip().splitlines()[-1] == "why: images whose two likeliest classes are closest"
 
     from ssvae.data import load_dataset
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ssvae.cli.common import add_config_arg, add_data_args, config_from_args
 from ssvae.workspace import dataset_from_config, open_store
 from ssvae.errors import SSVAEError
-from ssvae.ranking import STRATEGIES, rank, trust_of
+from ssvae.ranking import STRATEGIES, rank, strategy_reason, trust_of
 
 
 def register(sub) -> None:
@@ -51,6 +51,8 @@ def run_rank(args) -> int:
                   features=getattr(preds, "embedding", None), num_classes=ds.num_classes,
                   trusted=trust_of(preds.meta), seed=cfg.train.seed)
     score = preds.scores.get(strategy)
+    why = strategy_reason(strategy, int(store.done_mask().sum()), ds.num_classes,
+                          trusted=trust_of(preds.meta), new_labels=preds.meta.get("new_labels"))
     if args.json:
         def num(v):
             v = float(v)
@@ -60,7 +62,8 @@ def run_rank(args) -> int:
                   "predicted": ds.class_names[int(preds.pred[s])],
                   "confidence": num(preds.confidence[s])} for i, s in enumerate(chosen, 1)]
         print(json.dumps({"dataset": ds.name, "strategy": strategy, "diverse": bool(diverse),
-                          "predictions": str(path), "labeled": len(store), "items": items},
+                          "predictions": str(path), "labeled": len(store), "why": why,
+                          "items": items},
                          ensure_ascii=False))
         return 0
     print(f"{len(chosen)} images to label next by {strategy}{' (diverse)' if diverse else ''} "
@@ -70,4 +73,5 @@ def run_rank(args) -> int:
     for i, s in enumerate(chosen, 1):
         sc = f"{score[s]:8.4f}" if score is not None else f"{'-':>8}"
         print(f"{i:>4}  {s:>7}  {sc}  {ds.class_names[preds.pred[s]]:<{width}}  {preds.confidence[s]:.3f}")
+    print(f"why: {why}")
     return 0
