@@ -13,8 +13,6 @@ import argparse
 import json
 import time
 
-import numpy as np
-
 from ssvae.config import load_config
 from ssvae.evaluate import load_for_evaluation, settings_for
 from ssvae.pipeline import train_and_publish
@@ -49,7 +47,8 @@ def main() -> None:
                               "test_accuracy": round(float(preds.meta["test_accuracy"]), 4),
                               "picks": len(picks), "right": right,
                               "picked_accuracy": round(right / len(picks), 4),
-                              "threshold": round(trust_threshold(ds.num_classes), 4), "trusted": trust["trusted"],
+                              "threshold": round(trust_threshold(ds.num_classes), 4),
+                              "trusted": trust["trusted"],
                               "seconds": round(time.perf_counter() - t0, 1)}), flush=True)
 
 
