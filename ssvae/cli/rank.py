@@ -47,12 +47,13 @@ def run_rank(args) -> int:
     else:
         path = current_predictions(ds.name)
     preds = load_trained(path, ds)
-    chosen = rank(preds.scores, strategy, k, store.done_mask(), diverse=diverse, latent=preds.latent,
+    done, trusted = store.done_mask(), trust_of(preds.meta)
+    chosen = rank(preds.scores, strategy, k, done, diverse=diverse, latent=preds.latent,
                   features=getattr(preds, "embedding", None), num_classes=ds.num_classes,
-                  trusted=trust_of(preds.meta), seed=cfg.train.seed)
+                  trusted=trusted, seed=cfg.train.seed)
     score = preds.scores.get(strategy)
-    why = strategy_reason(strategy, int(store.done_mask().sum()), ds.num_classes,
-                          trusted=trust_of(preds.meta), new_labels=preds.meta.get("new_labels"))
+    why = strategy_reason(strategy, int(done.sum()), ds.num_classes, trusted=trusted,
+                          new_labels=preds.meta.get("new_labels"))
     if args.json:
         def num(v):
             v = float(v)
