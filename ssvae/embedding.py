@@ -104,7 +104,9 @@ def _unit(block: np.ndarray) -> np.ndarray:
     return (b / norm if norm > 0 else b).astype(np.float32)
 
 
-def _usable(previous, n: int) -> np.ndarray | None:
+def usable_map(previous, n: int) -> np.ndarray | None:
+    """``previous`` as a float32 N×2 map of ``n`` points when it is one a new map can start
+    from (the right shape, finite, spread on both axes), else None."""
     if previous is None:
         return None
     prev = np.asarray(previous, dtype=np.float32)
@@ -223,7 +225,7 @@ def feature_map(features: np.ndarray, previous: np.ndarray | None = None, seed: 
             raise ValueError(f"feature_map: context of shape {ctx.shape} does not fit "
                              f"{x.shape[0]} images or is not all finite.")
         x = np.hstack([_unit(x), _unit(ctx)])
-    prev = _usable(previous, x.shape[0])
+    prev = usable_map(previous, x.shape[0])
     if prev is None:
         epochs = DEFAULT_EPOCHS if n_epochs is None else n_epochs
         return _layout(x, _initial(x, seed), seed, n_neighbors, epochs)

@@ -123,6 +123,16 @@ def train_and_publish(trainer, epochs: int, labels, *, checkpoint: Path | None =
     return RunOutcome(result, preds, warning)
 
 
+def publish_map(trainer, preds, predictions: Path | None = None):
+    """The second step of a run published with ``map_kind="later"``: draw the map of its
+    model (:meth:`ssvae.train.Trainer.draw_map`) and write the predictions again with it.
+    Returns the predictions with their map (``preds`` itself when nothing was pending)."""
+    drawn = trainer.draw_map(preds)
+    if drawn is not preds and predictions is not None:
+        drawn.save(Path(predictions))
+    return drawn
+
+
 def resume(path: Path, dataset, config=None):
     """A trainer from the newest good checkpoint among ``path`` and its backups (readable, fits
     the data set and config, finite weights), with the problems met on the way; ``None`` when

@@ -40,6 +40,9 @@ class Predictions:
     trained_labels int32 N or None: the class of each image the model was trained on, −1 for
             none (None in a map-only snapshot and in files from before 2026-12-04): what
             :func:`check_new_labels` scores the labels given since against
+    pending_map float32 N×F or None: the features a map is still to be drawn from (predictions
+            made with ``map_kind="later"``: :func:`ssvae.predict.draw_map`); held in memory,
+            never saved
 
     A *map-only* snapshot (:meth:`map_only`, ``meta["stage"] == "images"``) comes before any
     model: probs of shape N×0, no scores, no reconstructions (recon of length 0).
@@ -55,6 +58,7 @@ class Predictions:
     mixture_weights: np.ndarray | None = None
     component: np.ndarray | None = None
     trained_labels: np.ndarray | None = None
+    pending_map: np.ndarray | None = None
 
     @property
     def has_mixture(self) -> bool:

@@ -311,3 +311,18 @@ class Trainer:
         return predict(self.snapshot, self._images, self.dataset.name, previous=previous,
                        test_accuracy=test_accuracy, map_kind=map_kind,
                        context=self._image_context)
+
+    def draw_map(self, preds):
+        """``preds`` (from :meth:`predict` with ``map_kind="later"``) with its map drawn (see
+        :func:`ssvae.predict.draw_map`), which becomes the snapshot's last map."""
+        from ssvae.embedding import image_features
+        from ssvae.predict import draw_map
+
+        if preds.pending_map is None:
+            return preds
+        if self._image_context is None:
+            self._image_context = image_features(self.dataset.images, seed=self.config.train.seed)
+        drawn = draw_map(preds, self.dataset.images, seed=self.config.train.seed,
+                         context=self._image_context)
+        self.snapshot.last_map = drawn.map2d
+        return drawn

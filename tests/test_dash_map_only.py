@@ -226,3 +226,34 @@ def test_the_runs_table_shows_how_many_new_labels_the_previous_model_guessed():
     cells = [r.to_plotly_json()["props"]["children"][column].to_plotly_json()["props"]["children"]
              for r in table[1].to_plotly_json()["props"]["children"]]
     assert cells == ["21 / 30", "–"]  # newest first; the first run had no earlier model
+
+
+def test_a_model_published_before_its_map_then_its_map(tmp_path, ds):
+    """The worker writes a run's predictions with the map before them, then again with the
+    model's map: the page says which, and moves the points only the second time."""
+    import os
+    import time
+    from dataclasses import replace
+
+    image_map = map_only_predictions(ds)
+    app, page, calls = open_page(tmp_path, ds, image_map)
+    ws = app.ssvae.state.workspace
+    points = lambda fig: (fig["data"][0]["x"], fig["data"][0]["y"])  # typed arrays
+    shown = points(render(calls, "map").value("map", "figure"))
+
+    def publish(preds, ahead):
+        preds.save(ws.predictions)
+        os.utime(ws.predictions, (time.time() + ahead, time.time() + ahead))
+        tick = page.tick()
+        return tick, points(next(c for c in tick.calls if "map.figure" in c.output).value("map", "figure"))
+
+    model = synthetic_predictions(ds, seed=2)  # its own map (the image map is seed 1's)
+    model.meta.update(step=40, labels_fingerprint="abc")
+    tick, first = publish(replace(model, map2d=image_map.map2d, meta={**model.meta, "map": "later"}), 5)
+    assert tick.result["message"] == ("The queue now shows the first trained model; its map "
+                                      "follows in a moment.")
+    assert first == shown  # the points stay where they were
+    tick, second = publish(replace(model, meta={**model.meta, "map": "umap"}), 10)
+    assert tick.result["message"] == "The map now shows the latest model."
+    assert second != first
+    np.testing.assert_array_equal(app.ssvae.state.predictions.map2d, model.map2d)

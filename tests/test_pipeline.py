@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from model_fixtures import some_labels, tiny_config, tiny_dataset
-from ssvae.pipeline import DivergedError, backups, resume, train_and_publish
+from ssvae.pipeline import DivergedError, backups, publish_map, resume, train_and_publish
 from ssvae.predictions import Predictions
 from ssvae.ranking import trust_of
 from ssvae.train import Trainer
@@ -140,3 +140,36 @@ def test_each_run_scores_the_previous_model_on_the_labels_given_since(ds, tmp_pa
     three = train_and_publish(tr, 1, {**first, **given}, previous=two).predictions
     assert "new_labels" not in three.meta
     assert three.meta["trust"] == two.meta["trust"]
+
+
+def test_a_run_published_with_its_map_later_draws_the_same_map_in_a_second_write(ds, tmp_path):
+    pr = tmp_path / "predictions.npz"
+    tr = Trainer(tiny_config(), ds)
+    labels = some_labels(ds)
+    one = train_and_publish(tr, 1, labels, predictions=pr).predictions
+    out = train_and_publish(tr, 1, labels, predictions=pr, previous=one, map_kind="later")
+    first = Predictions.load(pr)  # the model's classes and scores, the map of the run before
+    np.testing.assert_array_equal(first.map2d, one.map2d)
+    np.testing.assert_array_equal(first.probs, out.predictions.probs)
+    assert first.meta["map"] == "later" and first.meta["epoch"] == 2
+    assert out.predictions.pending_map is not None and first.pending_map is None  # never saved
+    drawn = publish_map(tr, out.predictions, pr)
+    second = Predictions.load(pr)
+    assert second.meta["map"] == "umap" and second.meta["step"] == first.meta["step"]
+    np.testing.assert_array_equal(second.map2d, drawn.map2d)
+    np.testing.assert_array_equal(tr.snapshot.last_map, drawn.map2d)
+    assert not np.allclose(second.map2d, one.map2d)  # the new model's layout
+    # the map drawn later is the map one go draws from the same model and previous map
+    np.testing.assert_allclose(tr.predict(previous=one).map2d, drawn.map2d, atol=1e-5)
+    # nothing pending: nothing drawn, nothing written
+    before = pr.stat().st_mtime_ns
+    assert publish_map(tr, drawn, pr) is drawn and pr.stat().st_mtime_ns == before
+
+
+def test_a_model_without_labels_keeps_the_map_and_leaves_nothing_to_draw(ds):
+    tr = Trainer(tiny_config(), ds)
+    image_map = np.random.default_rng(0).normal(size=(ds.size, 2)).astype(np.float32)
+    previous = Predictions.map_only(image_map)
+    out = train_and_publish(tr, 1, {}, previous=previous, map_kind="later").predictions
+    np.testing.assert_array_equal(out.map2d, image_map)
+    assert out.meta["map"] == "kept" and out.pending_map is None

@@ -82,6 +82,12 @@ def test_run_reports_progress_and_publishes_predictions(service, tiny):
     assert summary["labels"] == 30 and summary["epochs"] == 3 and service.channel.result_version() == 1
     assert 0.0 <= summary["test_accuracy"] <= 1.0
     assert "new_labels" not in summary  # no earlier model to score
+    # the predictions come first with the map before them, then the worker draws the model's
+    drawn = wait_until(lambda: (p := Predictions.load(service.predictions_path)).meta["map"] == "umap"
+                       and p, 60, what="the run's map")
+    assert preds.meta["map"] in ("later", "umap") and drawn.meta["step"] == preds.meta["step"]
+    np.testing.assert_array_equal(drawn.probs, preds.probs)
+    wait_until(lambda: "map drawn in" in service.status()["message"], 30, what="the map's message")
     # ten more labels: the run reports how many of them the model before it predicted right
     second = wait_run(service, service.start_run(labels_of(truth, 40), epochs=1))
     right = int((preds.pred[30:40] == truth[30:40]).sum())

@@ -121,6 +121,10 @@ class LoadPredictions(Command):
 
     def apply(self, state, change: LoadedPredictions):
         first = not state.has_model
+        before, new = state.predictions, change.predictions
+        map_only = (before is not None and before.has_model and before.meta.get("map") == "later"
+                    and new.meta.get("map") != "later"
+                    and all(before.meta.get(k) == new.meta.get(k) for k in ("step", "labels_fingerprint")))
         state.predictions = change.predictions
         try:
             state.predictions_mtime = change.path.stat().st_mtime
@@ -129,5 +133,11 @@ class LoadPredictions(Command):
         state.bump("predictions", "queue", "color")
         if not change.predictions.has_model:
             return Outcome("The map of the images is ready: lasso a cluster and label it.")
+        if map_only:
+            return Outcome("The map now shows the latest model.")
+        if new.meta.get("map") == "later":  # the worker draws the map next (ssvae.predict)
+            return Outcome(("The queue now shows the first trained model" if first else
+                            "Predictions refreshed from the latest training run")
+                           + "; its map follows in a moment.")
         return Outcome("The map and the queue now show the first trained model." if first
                        else "Predictions refreshed from the latest training run.")

@@ -199,7 +199,7 @@ class Worker:
                                             predictions=self.predictions_path,
                                             previous=self.previous_predictions(),
                                             on_progress=on_progress, should_stop=should_stop,
-                                            restart=bool(job.get("restart")))
+                                            restart=bool(job.get("restart")), map_kind="later")
             result = outcome.result
             history = result["history"]
             trained_at = time.time()
@@ -222,9 +222,14 @@ class Worker:
             if outcome.warning:
                 summary["warning"] = outcome.warning
                 message += f"; warning: {outcome.warning}"
+            pending = outcome.predictions is not None and outcome.predictions.pending_map is not None
+            if pending:
+                message += "; drawing its map"
             self.channel.publish_run(summary, new_result=changed)
             self.registry.append_run(model, summary)
             self.channel.set_state(status=IDLE, eta_s=None, epoch=len(history), message=message)
+            if pending:
+                self.draw_map(run_id, outcome.predictions, message)
         except Exception as exc:  # training failed: report, keep the worker and the last good model
             log.exception("training run %s failed", run_id)
             from ssvae.errors import SSVAEError
@@ -242,6 +247,27 @@ class Worker:
                 self.load_model()  # back to the last good checkpoint
             except Exception:  # pragma: no cover - nothing better to do
                 log.exception("could not reload the model after a failure")
+
+    def draw_map(self, run_id: str, preds, message: str) -> None:
+        """The second step of a run: its predictions are on the page with the map before it;
+        draw the map of the new model (UMAP, ~25 s on 60 000 images) and write them again. A
+        failure here keeps the run and its predictions and says so."""
+        from ssvae.pipeline import publish_map
+
+        t0 = time.time()
+        try:
+            drawn = publish_map(self.trainer, preds, self.predictions_path)
+        except Exception as exc:
+            log.exception("could not draw the map of run %s", run_id)
+            self.channel.publish_error(f"the map of the new model could not be drawn "
+                                       f"({type(exc).__name__}: {exc}); the page keeps the map "
+                                       "before it.", run_id)
+            return
+        if self.published is not None and self.published[1] is preds:
+            self.published = (self.published[0], drawn)
+        self.channel.set_state_if({"status": IDLE, "run_id": run_id},
+                                  message=message.replace("; drawing its map",
+                                                          f"; map drawn in {time.time() - t0:.1f} s"))
 
     def apply_settings(self, settings: dict[str, Any]) -> None:
         """Change training settings (learning rate, loss weights, batch size…) for this run."""

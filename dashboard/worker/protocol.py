@@ -80,6 +80,16 @@ class Channel:
             self.cache.set("state", state)
         return state
 
+    def set_state_if(self, expect: dict[str, Any], **fields: Any) -> bool:
+        """Set ``fields`` only while the state still holds ``expect`` (checked and set in one
+        transaction: the page may have queued a run meanwhile). Whether it did."""
+        with self.cache.transact():
+            state = self.cache.get("state", {})
+            if any(state.get(k) != v for k, v in expect.items()):
+                return False
+            self.cache.set("state", {**state, **fields, "updated": time.time()})
+        return True
+
     # -- progress -------------------------------------------------------------------------
     def publish_curves(self, run_id: str, events: list[dict[str, Any]]) -> None:
         with self.cache.transact():
