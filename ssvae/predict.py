@@ -98,9 +98,10 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
     features; the map is a UMAP of them started from and aligned to ``previous``'s map (or the
     snapshot's last map), or with ``map_kind="pca"`` their first two components (no UMAP: what
     the simulation uses, which never looks at a map), or with ``map_kind="later"`` that previous
-    map as it was (their first two components when there is none), the features kept in
-    ``pending_map`` for :func:`draw_map`. The map becomes the snapshot's ``last_map``. ``context``: the pixels' principal components
-    (:func:`ssvae.embedding.image_features` of ``images``), computed here when not given."""
+    map as it was and the features kept in ``pending_map`` for :func:`draw_map` (the UMAP at
+    once where there is no previous map). The map becomes the snapshot's ``last_map``.
+    ``context``: the pixels' principal components (:func:`ssvae.embedding.image_features` of
+    ``images``), computed here when not given."""
     from ssvae.embedding import PCA_DIMS, feature_map, image_features, pca_reduce, usable_map
 
     if map_kind not in MAP_KINDS:
@@ -119,13 +120,12 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
     if map_kind != "pca" and snapshot.num_labels == 0 and prev_map is not None:
         map2d, drawn = prev_map, "kept"  # a classifier with no labels lays out no classes
         # (10-NN agreement 0.46–0.80 against 0.88 for the map of the images): keep it
-    elif map_kind == "umap":  # the features beside the pixels' principal components
+    elif map_kind == "later" and prev_map is not None:
+        map2d, pending = prev_map, reduced
+    elif map_kind != "pca":  # the features beside the pixels' principal components
         if context is None:
             context = image_features(np.asarray(images), seed=t.seed)
-        map2d = feature_map(reduced, previous=prev_map, seed=t.seed, context=context)
-    elif map_kind == "later":
-        map2d = prev_map if prev_map is not None else pca_map(reduced, None, seed=t.seed)
-        pending = reduced
+        map2d, drawn = feature_map(reduced, previous=prev_map, seed=t.seed, context=context), "umap"
     else:
         map2d = pca_map(reduced, prev_map, seed=t.seed)
     snapshot.last_map = map2d

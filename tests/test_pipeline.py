@@ -166,10 +166,14 @@ def test_a_run_published_with_its_map_later_draws_the_same_map_in_a_second_write
     assert publish_map(tr, drawn, pr) is drawn and pr.stat().st_mtime_ns == before
 
 
-def test_a_model_without_labels_keeps_the_map_and_leaves_nothing_to_draw(ds):
+def test_nothing_is_left_to_draw_without_labels_or_without_a_map_to_show_meanwhile(ds):
     tr = Trainer(tiny_config(), ds)
     image_map = np.random.default_rng(0).normal(size=(ds.size, 2)).astype(np.float32)
     previous = Predictions.map_only(image_map)
     out = train_and_publish(tr, 1, {}, previous=previous, map_kind="later").predictions
-    np.testing.assert_array_equal(out.map2d, image_map)
+    np.testing.assert_array_equal(out.map2d, image_map)  # no classes to lay out: kept
     assert out.meta["map"] == "kept" and out.pending_map is None
+    fresh = Trainer(tiny_config(), ds)  # no map before it: the model's map at once
+    out = train_and_publish(fresh, 1, some_labels(ds), map_kind="later").predictions
+    assert out.meta["map"] == "umap" and out.pending_map is None
+    np.testing.assert_array_equal(fresh.snapshot.last_map, out.map2d)
