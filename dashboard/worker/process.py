@@ -225,9 +225,9 @@ class Worker:
             pending = outcome.predictions is not None and outcome.predictions.pending_map is not None
             if pending:
                 message += "; drawing its map"
-            self.channel.publish_run(summary, new_result=changed)
             self.registry.append_run(model, summary)
-            self.channel.set_state(status=IDLE, eta_s=None, epoch=len(history), message=message)
+            self.channel.publish_run(summary, new_result=changed, state=dict(
+                status=IDLE, eta_s=None, epoch=len(history), message=message))
             if pending:
                 self.draw_map(run_id, outcome.predictions, message)
         except Exception as exc:  # training failed: report, keep the worker and the last good model
@@ -239,10 +239,9 @@ class Worker:
             summary.update(status="failed", seconds=time.time() - t0, error=message,
                            finished_at=time.time())
             self.channel.publish_error(message, run_id)
-            self.channel.publish_run(summary, new_result=False)
             self.registry.append_run(model, summary)
-            self.channel.set_state(status=ERROR, eta_s=None, message=message,
-                                   trace=traceback.format_exc(limit=5))
+            self.channel.publish_run(summary, new_result=False, state=dict(
+                status=ERROR, eta_s=None, message=message, trace=traceback.format_exc(limit=5)))
             try:
                 self.load_model()  # back to the last good checkpoint
             except Exception:  # pragma: no cover - nothing better to do

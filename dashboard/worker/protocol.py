@@ -76,8 +76,11 @@ class Channel:
 
     def set_state(self, **fields: Any) -> dict[str, Any]:
         with self.cache.transact():
-            state = {**self.cache.get("state", {}), **fields, "updated": time.time()}
-            self.cache.set("state", state)
+            return self._merge_state(fields)
+
+    def _merge_state(self, fields: dict[str, Any]) -> dict[str, Any]:
+        state = {**self.cache.get("state", {}), **fields, "updated": time.time()}
+        self.cache.set("state", state)
         return state
 
     def set_state_if(self, expect: dict[str, Any], **fields: Any) -> bool:
@@ -87,7 +90,7 @@ class Channel:
             state = self.cache.get("state", {})
             if any(state.get(k) != v for k, v in expect.items()):
                 return False
-            self.cache.set("state", {**state, **fields, "updated": time.time()})
+            self._merge_state(fields)
         return True
 
     # -- progress -------------------------------------------------------------------------
@@ -103,8 +106,13 @@ class Channel:
         return int(self.cache.get("progress_version", 0))
 
     # -- results ------------------------------------------------------------------------
-    def publish_run(self, summary: dict[str, Any], new_result: bool) -> None:
+    def publish_run(self, summary: dict[str, Any], new_result: bool,
+                    state: dict[str, Any] | None = None) -> None:
+        """Add the run's summary (replacing one of the same run) and, in the same transaction,
+        set ``state``: a reader never sees the run ended while the worker still says it trains."""
         with self.cache.transact():
+            if state:
+                self._merge_state(state)
             runs = self.cache.get("runs", [])
             runs = [r for r in runs if r.get("run_id") != summary.get("run_id")] + [summary]
             self.cache.set("runs", runs)
