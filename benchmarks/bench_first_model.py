@@ -5,14 +5,16 @@ first model under a step budget (ssvae/schedule.py).
 
 usage: python benchmarks/bench_first_model.py [--steps 60] [--rounds 2] [--budget 600]
        [--variants default,dense,top2,expect]
-       python benchmarks/bench_first_model.py --end-to-end [--labels 200] [--config dense]
+       python benchmarks/bench_first_model.py --end-to-end [--labels 200] [--config dense] [--map-now]
 Writes artifacts/benchmarks/first_model.json; ``--end-to-end`` trains the first model the page
 trains, as the page's worker does (the default config's step budget; the map of the images
 drawn first, untimed, as the page has it before any model; then ssvae.pipeline.train_and_publish
 with ``map_kind="later"``: training, checkpoint, predictions on the map of the images; then
 ssvae.pipeline.publish_map: the model's UMAP map) and writes first_model_end_to_end[_CONFIG].json
 with the wall time of each part, the test accuracy and the load average; ``--config`` times
-another shipped config the same way (run both back to back: the cores are shared).
+another shipped config the same way, ``--map-now`` the map drawn before the predictions are
+written (one step, as until 2026-12-04; ``…_map_now.json``). Run them back to back: the cores
+are shared.
 """
 from __future__ import annotations
 
@@ -62,9 +64,12 @@ def main() -> None:
     ap.add_argument("--end-to-end", action="store_true")
     ap.add_argument("--labels", type=int, default=200, help="--end-to-end: class-balanced labels")
     ap.add_argument("--config", default="default", help="--end-to-end: the shipped config")
+    ap.add_argument("--map-now", action="store_true",
+                    help="--end-to-end: draw the map before writing the predictions (one step, "
+                         "as before 2026-12-04), for the comparison")
     args = ap.parse_args()
     if args.end_to_end:
-        return end_to_end(args.dataset, args.labels, args.config)
+        return end_to_end(args.dataset, args.labels, args.config, args.map_now)
 
     from ssvae.config import load_config
     from ssvae.data import load_dataset
@@ -104,7 +109,7 @@ def main() -> None:
     })
 
 
-def end_to_end(dataset: str, n_labels: int, config: str) -> None:
+def end_to_end(dataset: str, n_labels: int, config: str, map_now: bool = False) -> None:
     import os
     import tempfile
     from pathlib import Path
@@ -131,14 +136,16 @@ def end_to_end(dataset: str, n_labels: int, config: str) -> None:
         trainer = Trainer(cfg, ds)
         out = train_and_publish(trainer, epochs, labels, checkpoint=Path(tmp) / "checkpoint",
                                 predictions=Path(tmp) / "predictions.npz", previous=image_map,
-                                map_kind="later")
+                                map_kind="umap" if map_now else "later")
         t_model = time.perf_counter()
         publish_map(trainer, out.predictions, Path(tmp) / "predictions.npz")
         t2 = time.perf_counter()
     history = out.result["history"]
     train_s = sum(h.get("seconds", 0.0) for h in history)
-    write_result("first_model_end_to_end" + ("" if config == "default" else f"_{config}"), {
-        "config": config, "dataset": dataset, "pool": ds.size, "labels": len(labels),
+    name = "first_model_end_to_end" + ("" if config == "default" else f"_{config}")
+    write_result(name + ("_map_now" if map_now else ""), {
+        "config": config, "map": "in one step" if map_now else "in a second step",
+        "dataset": dataset, "pool": ds.size, "labels": len(labels),
         "epochs": epochs,
         "steps": epochs * steps_per_epoch(ds.size, cfg),
         "image_map_s": round(t_images, 1), "data_load_s": round(t_load, 1),
