@@ -14,12 +14,10 @@ import json
 import time
 
 from ssvae.config import load_config
-from ssvae.evaluate import load_for_evaluation, settings_for
-from ssvae.pipeline import train_and_publish
+from ssvae.evaluate import load_for_evaluation
 from ssvae.ranking import next_trust, rank, trust_of, trust_threshold
-from ssvae.simulate import features_of, initial_labels
-from ssvae.train import Trainer
-from strategy_sweep import parse_seeds  # this folder is on sys.path when run as a script
+from ssvae.simulate import features_of
+from strategy_sweep import first_model, parse_seeds  # this folder is on sys.path when run as a script
 
 
 def main() -> None:
@@ -32,11 +30,8 @@ def main() -> None:
     for spec in args.datasets.split(","):
         ds = load_for_evaluation(spec, cfg)
         for seed in parse_seeds(args.seeds):
-            settings = settings_for(spec, (seed,), False).with_first_epochs(cfg, ds.size)
             t0 = time.perf_counter()
-            start = initial_labels(ds.truth, settings.initial, ds.num_classes, seed)
-            preds = train_and_publish(Trainer(cfg.with_overrides({"train.seed": seed}), ds),
-                                      settings.first_epochs, start, map_kind="pca").predictions
+            settings, start, preds = first_model(spec, ds, cfg, seed)
             picks = rank(preds.scores, "auto", settings.step, list(start),
                          latent=preds.latent, features=features_of(preds, ds),
                          num_classes=ds.num_classes, trusted=trust_of(preds.meta), seed=seed)

@@ -29,6 +29,20 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     return tuple(int(s) for s in text.split(",") if s)
 
 
+def first_model(spec: str, ds, config, seed: int):
+    """The evaluation's first model of data set ``spec`` for ``seed`` (its initial labels and
+    epochs, as ``ssvae evaluate`` trains it): (settings, initial labels, predictions)."""
+    from ssvae.pipeline import train_and_publish
+    from ssvae.simulate import initial_labels
+    from ssvae.train import Trainer
+
+    settings = settings_for(spec, (seed,), False).with_first_epochs(config, ds.size)
+    start = initial_labels(ds.truth, settings.initial, ds.num_classes, seed)
+    preds = train_and_publish(Trainer(config.with_overrides({"train.seed": seed}), ds),
+                              settings.first_epochs, start, map_kind="pca").predictions
+    return settings, start, preds
+
+
 def main() -> None:
     default = load_config("default")
     p = argparse.ArgumentParser(description=__doc__,

@@ -14,12 +14,10 @@ import json
 import numpy as np
 
 from ssvae.config import load_config
-from ssvae.evaluate import load_for_evaluation, settings_for
-from ssvae.pipeline import train_and_publish
+from ssvae.evaluate import load_for_evaluation
 from ssvae.ranking import rank, trust_of
-from ssvae.simulate import features_of, initial_labels
-from ssvae.train import Trainer
-from strategy_sweep import parse_seeds  # this folder is on sys.path when run as a script
+from ssvae.simulate import features_of
+from strategy_sweep import first_model, parse_seeds  # this folder is on sys.path when run as a script
 
 
 def main() -> None:
@@ -31,10 +29,7 @@ def main() -> None:
     cfg = load_config("default")
     ds = load_for_evaluation(args.dataset, cfg)
     for seed in parse_seeds(args.seeds):
-        settings = settings_for(args.dataset, (seed,), False).with_first_epochs(cfg, ds.size)
-        start = initial_labels(ds.truth, settings.initial, ds.num_classes, seed)
-        preds = train_and_publish(Trainer(cfg.with_overrides({"train.seed": seed}), ds),
-                                  settings.first_epochs, start, map_kind="pca").predictions
+        settings, start, preds = first_model(args.dataset, ds, cfg, seed)
         kw = dict(latent=preds.latent, features=features_of(preds, ds),
                   num_classes=ds.num_classes, trusted=trust_of(preds.meta), seed=seed)
         row = {"dataset": args.dataset, "seed": seed,

@@ -173,3 +173,38 @@ def test_stop_before_a_whole_epoch_writes_nothing(service, tiny):
     only = Predictions.load(service.predictions_path)
     assert not only.has_model and only.map2d.shape == (len(truth), 2)
     assert only.embedding.shape[0] == len(truth) and np.isfinite(only.map2d).all()
+
+
+def test_a_map_that_fails_keeps_the_run_and_its_predictions(tiny, tmp_path, monkeypatch):
+    """The worker in this process: the run's predictions are written, then drawing their map
+    raises; the run stays finished, the predictions stay (on the map before them), the error
+    says what failed, and the next run draws its map."""
+    import ssvae.pipeline
+    from dashboard.worker.process import Worker
+    from dashboard.worker.protocol import Channel
+
+    path, truth = tiny
+    cfg = load_config("quick", {"data.dataset": f"npz:{path}", "train.batch_size": 32})
+    store = tmp_path / "ws" / "store"
+    worker = Worker({"workspace": str(tmp_path / "ws"), "store": str(store),
+                     "config": cfg.model_dump(mode="json")})
+    worker.draw_image_map()
+    image_map = Predictions.load(worker.predictions_path)
+
+    def broken(*_a, **_k):
+        raise MemoryError("no room for the map")
+
+    monkeypatch.setattr(ssvae.pipeline, "publish_map", broken)
+    job = {"type": "train", "run_id": "r1", "epochs": 1, "labels": sorted(labels_of(truth).items())}
+    worker.run(job)
+    channel = Channel(store)
+    assert channel.runs()[-1]["status"] == "finished"
+    assert "the map of the new model could not be drawn (MemoryError: no room for the map)" in channel.error()["message"]
+    saved = Predictions.load(worker.predictions_path)
+    assert saved.has_model and saved.meta["map"] == "later"
+    np.testing.assert_array_equal(saved.map2d, image_map.map2d)
+    assert channel.state()["status"] == IDLE
+    monkeypatch.undo()
+    worker.run({**job, "run_id": "r2"})
+    assert Predictions.load(worker.predictions_path).meta["map"] == "umap"
+    assert "map drawn in" in channel.state()["message"]

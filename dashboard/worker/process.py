@@ -223,11 +223,10 @@ class Worker:
                 summary["warning"] = outcome.warning
                 message += f"; warning: {outcome.warning}"
             pending = outcome.predictions is not None and outcome.predictions.pending_map is not None
-            if pending:
-                message += "; drawing its map"
             self.registry.append_run(model, summary)
             self.channel.publish_run(summary, new_result=changed, state=dict(
-                status=IDLE, eta_s=None, epoch=len(history), message=message))
+                status=IDLE, eta_s=None, epoch=len(history),
+                message=message + ("; drawing its map" if pending else "")))
             if pending:
                 self.draw_map(run_id, outcome.predictions, message)
         except Exception as exc:  # training failed: report, keep the worker and the last good model
@@ -249,8 +248,9 @@ class Worker:
 
     def draw_map(self, run_id: str, preds, message: str) -> None:
         """The second step of a run: its predictions are on the page with the map before it;
-        draw the map of the new model (UMAP, ~25 s on 60 000 images) and write them again. A
-        failure here keeps the run and its predictions and says so."""
+        draw the map of the new model (UMAP, ~22 s on 60 000 images) and write them again, then
+        say so after the run's ``message`` (unless a new run was queued meanwhile). A failure
+        here keeps the run and its predictions and says so."""
         from ssvae.pipeline import publish_map
 
         t0 = time.time()
@@ -265,8 +265,7 @@ class Worker:
         if self.published is not None and self.published[1] is preds:
             self.published = (self.published[0], drawn)
         self.channel.set_state_if({"status": IDLE, "run_id": run_id},
-                                  message=message.replace("; drawing its map",
-                                                          f"; map drawn in {time.time() - t0:.1f} s"))
+                                  message=f"{message}; map drawn in {time.time() - t0:.1f} s")
 
     def apply_settings(self, settings: dict[str, Any]) -> None:
         """Change training settings (learning rate, loss weights, batch size…) for this run."""
