@@ -17,10 +17,10 @@ labels on MNIST), started from the previous map and aligned onto it so that a re
 scramble the picture. While no label exists the map of the images is kept.
 
 The map costs more than the rest of a prediction on a large pool (on the 60 000 Fashion-MNIST
-images ~25 s, against ~5 s for the forward pass and 18 s for a retrain's epoch), so the worker
-publishes in two steps: ``map_kind="later"`` keeps the previous map and holds the features
-(:attr:`Predictions.pending_map`), and :func:`draw_map` lays them out once the model's classes
-and uncertainties are on the page.
+images ~22 s quiet, against ~5 s for the forward pass and 15–18 s for a retrain's epoch), so
+the worker publishes in two steps: ``map_kind="later"`` keeps the previous map and holds the
+features (:attr:`Predictions.pending_map`), and :func:`draw_map` lays them out once the
+model's classes and uncertainties are on the page.
 
 For a mixture prior the snapshot also carries the mixture weights π and each image's most
 likely component (:func:`mixture_components`), which the page shows as diagnostics.
