@@ -302,7 +302,8 @@ class AppState:
         else:
             out = rank(self.predictions.scores, strategy, self.queue_size, labeled,
                        diverse=self.diverse, latent=self.predictions.latent,
-                       features=getattr(self.predictions, "embedding", None),
+                       features=self.predictions.embedding,
+                       typical_features=self.predictions.image_embedding,
                        num_classes=len(self.class_names),
                        trusted=trust_of(self.predictions.meta))
         self._queue_cache = (key, out)

@@ -16,7 +16,7 @@ from ssvae.data.dataset import class_name_problem
 from ssvae.data.limits import MAX_SIDE
 from ssvae.errors import ConfigError
 from ssvae.paths import configs_root
-from ssvae.ranking import DEFAULT_STRATEGY, STRATEGIES
+from ssvae.ranking import DEFAULT_STRATEGY, STRATEGIES, TYPICAL_ON
 
 
 class Section(BaseModel):
@@ -155,6 +155,10 @@ class QueryConfig(Section):
     strategy: Literal[STRATEGIES] = DEFAULT_STRATEGY  # type: ignore[valid-type]
     k: int = Field(20, ge=1, le=10_000)
     diverse: bool = False
+    # what the typical phase (``typiclust``, ``auto`` before it trusts the model) clusters: the
+    # model's features, or the images' own principal components, which hold none of the first
+    # model's confusions (docs/SIMULATION.md "What the typical phase clusters")
+    typical_on: Literal[TYPICAL_ON] = "model"  # type: ignore[valid-type]
 
 
 class Config(Section):

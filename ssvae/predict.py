@@ -101,7 +101,8 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
     map as it was and the features kept in ``pending_map`` for :func:`draw_map` (the UMAP at
     once where there is no previous map). The map becomes the snapshot's ``last_map``.
     ``context``: the pixels' principal components (:func:`ssvae.embedding.image_features` of
-    ``images``), computed here when not given."""
+    ``images``), computed here when not given; with ``query.typical_on: images`` their first
+    components are also the predictions' ``image_embedding``."""
     from ssvae.embedding import PCA_DIMS, feature_map, image_features, pca_reduce, usable_map
 
     if map_kind not in MAP_KINDS:
@@ -129,6 +130,11 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
     else:
         map2d = pca_map(reduced, prev_map, seed=t.seed)
     snapshot.last_map = map2d
+    image_embedding = None
+    if snapshot.config.query.typical_on == "images":
+        if context is None:
+            context = image_features(np.asarray(images), seed=t.seed)
+        image_embedding = np.ascontiguousarray(context[:, :EMBEDDING_DIMS], dtype=np.float32)
     scores = probability_scores(probs)
     scores["bald"] = bald.astype(np.float32)
     meta = {"epoch": snapshot.epoch, "step": int(snapshot.state.step),
@@ -143,6 +149,7 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
     return Predictions(latent=latent.astype(np.float32), map2d=map2d,
                        probs=probs.astype(np.float32), recon=recon, scores=scores, meta=meta,
                        embedding=np.ascontiguousarray(reduced[:, :EMBEDDING_DIMS]),
+                       image_embedding=image_embedding,
                        mixture_weights=weights, component=component, pending_map=pending)
 
 

@@ -34,6 +34,9 @@ class Predictions:
     embedding float32 N×E or None: the representation the query strategy clusters and the map
             is drawn from (principal components of the classifier's hidden features; of the
             pixels in a map-only snapshot); :attr:`representation` falls back to ``latent``
+    image_embedding float32 N×E or None: the images' own principal components, which the
+            typical phase clusters instead of ``embedding`` (``query.typical_on: images``;
+            None otherwise)
     mixture_weights float32 K or None: the mixture prior's weights π (None for the normal prior)
     component int16 N or None: each image's most likely mixture component,
             argmax_c π_c·exp(−KL(q(z|x) ‖ p(z|c))) (None for the normal prior)
@@ -55,6 +58,7 @@ class Predictions:
     scores: dict[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)
     embedding: np.ndarray | None = None
+    image_embedding: np.ndarray | None = None
     mixture_weights: np.ndarray | None = None
     component: np.ndarray | None = None
     trained_labels: np.ndarray | None = None
@@ -124,6 +128,8 @@ class Predictions:
         arrays.update({f"score_{k}": v for k, v in self.scores.items()})
         if self.embedding is not None:
             arrays["embedding"] = self.embedding
+        if self.image_embedding is not None:
+            arrays["image_embedding"] = self.image_embedding
         if self.mixture_weights is not None and self.component is not None:
             arrays["mixture_weights"] = np.asarray(self.mixture_weights, np.float32)
             arrays["component"] = np.asarray(self.component, np.int16)
@@ -164,6 +170,7 @@ class Predictions:
                 scores={k[6:]: v for k, v in arrays.items() if k.startswith("score_")},
                 meta=json.loads(str(arrays["meta"])),
                 embedding=arrays.get("embedding"),
+                image_embedding=arrays.get("image_embedding"),
                 mixture_weights=arrays.get("mixture_weights"),
                 component=arrays.get("component"),
                 trained_labels=trained,

@@ -36,6 +36,9 @@ STRATEGY_LABELS = {"auto": "Auto (typical first, then margin)", "typiclust": "Ty
                    "bald": "BALD", "random": "Random"}
 #: strategies that rank by the model's representation rather than by a score
 REPRESENTATION_STRATEGIES = ("auto", "typiclust")
+#: what the typical phase clusters (``query.typical_on``): the model's features (its
+#: ``embedding``) or the images' principal components (the predictions' ``image_embedding``)
+TYPICAL_ON = ("model", "images")
 #: names the simulation accepts: the strategies, plus "diverse" = entropy with the diverse batch
 QUERY_STRATEGIES = (*STRATEGIES, "diverse")
 
@@ -181,6 +184,7 @@ def rank(
     diverse: bool = False,
     latent: np.ndarray | None = None,
     features: np.ndarray | None = None,
+    typical_features: np.ndarray | None = None,
     num_classes: int | None = None,
     trusted: bool | None = None,
     seed: int = 0,
@@ -193,7 +197,8 @@ def rank(
     for unlabeled, or an iterable of labeled Serials: those are never returned.
 
     ``features`` (N×d) is the representation that ``typiclust`` and ``auto`` cluster (and that
-    ``diverse`` spreads over); without it they use ``latent``. ``auto`` needs ``num_classes``
+    ``diverse`` spreads over); without it they use ``latent``. ``typical_features``, where
+    given, is what the typical phase clusters instead (``query.typical_on: images``). ``auto`` needs ``num_classes``
     to know when to switch, and ``trusted`` (:func:`trust_of`; None: the count alone decides).
     With ``diverse`` (always in ``auto``'s margin phase) an uncertainty
     batch is spread by weighted k-means over the ``pool_factor × k`` highest-scoring
@@ -221,6 +226,7 @@ def rank(
             strategy = "typiclust"
         diverse = True  # margin's batch spread over the data
     if strategy == "typiclust":
+        rep = rep if typical_features is None else typical_features
         if rep is None:
             raise SSVAEError("the 'typiclust' query strategy needs a representation of the "
                              "images (features or latent).")

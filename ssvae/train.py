@@ -304,7 +304,8 @@ class Trainer:
             last = self.history[-1] if self.history else {}
             test_accuracy = (last["test_accuracy"] if last.get("epoch") == self.epoch
                              and "test_accuracy" in last else self.test_accuracy())
-        if map_kind == "umap" and self._image_context is None:  # "later": in draw_map
+        images_needed = map_kind == "umap" or self.config.query.typical_on == "images"
+        if images_needed and self._image_context is None:  # "later": in draw_map
             from ssvae.embedding import image_features
 
             self._image_context = image_features(self.dataset.images, seed=self.config.train.seed)

@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from typing import ClassVar  # module level: dataclasses must see it to skip ClassVar fields
 
+import numpy as np
 import pytest
 
 from dash_fixtures import opened, synthetic_dataset, synthetic_predictions
@@ -323,3 +324,24 @@ def test_concurrent_commands_are_applied_one_at_a_time(ds, ws, tmp_path):
     logged = [json.loads(line) for line in (ws / "commands.jsonl").read_text().splitlines()]
     assert sum(e["cmd"] == "label" for e in logged) == 100
     assert len({e["seq"] for e in logged}) == len(logged)
+
+
+def test_auto_queue_clusters_the_images_components_where_the_predictions_carry_them(ds, tmp_path):
+    """``query.typical_on: images``: the page's typical phase ranks by the predictions'
+    ``image_embedding``, as the simulation does."""
+    from dataclasses import replace
+
+    from dash_fixtures import page_workspace, synthetic_predictions
+    from ssvae.ranking import rank
+
+    plain = synthetic_predictions(ds, num_labels=0)
+    plain = replace(plain, embedding=plain.latent)
+    images = np.random.default_rng(5).normal(size=(ds.size, 6)).astype(np.float32)
+    state, disp = opened(ds, page_workspace(tmp_path, replace(plain, image_embedding=images)),
+                         tmp_path)
+    disp.dispatch(SetStrategy("auto", False))
+    args = (plain.scores, "auto", state.queue_size, state.labels.done_mask())
+    kw = dict(latent=plain.latent, features=plain.embedding, num_classes=ds.num_classes)
+    want = rank(*args, typical_features=images, **kw)
+    assert state.queue().tolist() == want.tolist()
+    assert want.tolist() != rank(*args, **kw).tolist()

@@ -195,3 +195,21 @@ def test_map_lays_out_the_classes(ds):
     nearest = np.argsort(d, axis=1)[:, :5]
     votes = np.array([np.bincount(ds.truth[n], minlength=ds.num_classes).argmax() for n in nearest])
     assert (votes == ds.truth).mean() > 0.9
+
+
+def test_predictions_carry_the_images_components_when_the_typical_phase_clusters_them(ds, tmp_path):
+    from ssvae.embedding import image_features
+    from ssvae.predictions import Predictions
+
+    labels = some_labels(ds)
+    plain = Trainer(tiny_config(), ds)
+    plain.train_epochs(1, labels)
+    assert plain.predict(map_kind="pca").image_embedding is None
+    tr = Trainer(tiny_config(query={"typical_on": "images"}), ds)
+    tr.train_epochs(1, labels)
+    p = tr.predict(map_kind="pca")
+    want = image_features(ds.images, seed=tr.config.train.seed)[:, :p.image_embedding.shape[1]]
+    assert p.image_embedding.shape == (ds.size, min(32, want.shape[1]))
+    np.testing.assert_allclose(p.image_embedding, want, atol=1e-5)
+    back = Predictions.load(p.save(tmp_path / "p.npz"))
+    np.testing.assert_array_equal(back.image_embedding, p.image_embedding)

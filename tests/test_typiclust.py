@@ -186,3 +186,21 @@ def test_on_a_large_pool_the_diverse_batch_draws_from_its_most_uncertain_5_perce
     monkeypatch.setattr(ranking, "DIVERSE_FRACTION", 0.0)  # 10·k alone: all from blob 0
     assert set(ids[rank({"margin": margin}, "margin", 4, None, diverse=True,
                         features=x)].tolist()) == {0}
+
+
+def test_typical_phase_clusters_the_typical_features_where_given():
+    """``query.typical_on: images``: the typical phase clusters ``typical_features`` (one pick
+    per blob of them), and the margin phase still ranks by the score over ``features``."""
+    groups, ids = blobs(centres=6, per=30, seed=2)
+    flat = np.random.default_rng(3).normal(size=groups.shape).astype(np.float32)  # no structure
+    n = len(groups)
+    picks = rank(scores_for(n), "auto", 6, None, features=flat, typical_features=groups,
+                 num_classes=6)
+    assert sorted(ids[picks].tolist()) == list(range(6))
+    plain = rank(scores_for(n), "auto", 6, None, features=flat, num_classes=6)
+    assert len(set(ids[plain].tolist())) < 6  # the structureless features cover fewer blobs
+    labeled = np.zeros(n, bool)
+    labeled[::2] = True  # past the switch: margin, the same with or without typical features
+    margin = rank(scores_for(n), "auto", 6, labeled, features=flat, num_classes=6, trusted=True)
+    assert rank(scores_for(n), "auto", 6, labeled, features=flat, typical_features=groups,
+                num_classes=6, trusted=True).tolist() == margin.tolist()

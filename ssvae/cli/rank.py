@@ -49,7 +49,8 @@ def run_rank(args) -> int:
     preds = load_trained(path, ds)
     done, trusted = store.done_mask(), trust_of(preds.meta)
     chosen = rank(preds.scores, strategy, k, done, diverse=diverse, latent=preds.latent,
-                  features=getattr(preds, "embedding", None), num_classes=ds.num_classes,
+                  features=preds.embedding, typical_features=preds.image_embedding,
+                  num_classes=ds.num_classes,
                   trusted=trusted, seed=cfg.train.seed)
     score = preds.scores.get(strategy)
     why = strategy_reason(strategy, int(done.sum()), ds.num_classes, trusted=trusted,
