@@ -303,7 +303,7 @@ class AppState:
             out = rank(self.predictions.scores, strategy, self.queue_size, labeled,
                        diverse=self.diverse, latent=self.predictions.latent,
                        features=self.predictions.embedding,
-                       typical_features=self.predictions.image_embedding,
+                       typical_features=self.predictions.typical_features,
                        num_classes=len(self.class_names),
                        trusted=trust_of(self.predictions.meta))
         self._queue_cache = (key, out)

@@ -60,7 +60,7 @@ def main() -> None:
             for arm in args.arms.split(","):
                 picks = np.asarray(rank(preds.scores, arm, settings.step, list(start),
                                         latent=preds.latent, features=features_of(preds, ds),
-                                        typical_features=preds.image_embedding,
+                                        typical_features=preds.typical_features,
                                         num_classes=ds.num_classes, trusted=trust_of(preds.meta),
                                         seed=seed))
                 labels = {**start, **{int(s): int(ds.truth[s]) for s in picks}}

@@ -156,8 +156,9 @@ class QueryConfig(Section):
     k: int = Field(20, ge=1, le=10_000)
     diverse: bool = False
     # what the typical phase (``typiclust``, ``auto`` before it trusts the model) clusters: the
-    # model's features, or the images' own principal components, which hold none of the first
-    # model's confusions (docs/SIMULATION.md "What the typical phase clusters")
+    # model's features, the images' own principal components, which hold none of the first
+    # model's confusions, or both side by side (docs/SIMULATION.md "What the typical phase
+    # clusters")
     typical_on: Literal[TYPICAL_ON] = "model"  # type: ignore[valid-type]
 
 

@@ -104,6 +104,12 @@ def _unit(block: np.ndarray) -> np.ndarray:
     return (b / norm if norm > 0 else b).astype(np.float32)
 
 
+def side_by_side(*blocks: np.ndarray) -> np.ndarray:
+    """N×D blocks of features of the same N images concatenated, each :func:`_unit`-scaled
+    first, so that each weighs the same in a distance whatever its width and units."""
+    return np.hstack([_unit(np.asarray(b, dtype=np.float32).reshape(len(b), -1)) for b in blocks])
+
+
 def usable_map(previous, n: int) -> np.ndarray | None:
     """``previous`` as a float32 N×2 map of ``n`` points when it is one a new map can start
     from (the right shape, finite, spread on both axes), else None."""
@@ -224,7 +230,7 @@ def feature_map(features: np.ndarray, previous: np.ndarray | None = None, seed: 
         if ctx.shape[0] != x.shape[0] or not np.isfinite(ctx).all():
             raise ValueError(f"feature_map: context of shape {ctx.shape} does not fit "
                              f"{x.shape[0]} images or is not all finite.")
-        x = np.hstack([_unit(x), _unit(ctx)])
+        x = side_by_side(x, ctx)
     prev = usable_map(previous, x.shape[0])
     if prev is None:
         epochs = DEFAULT_EPOCHS if n_epochs is None else n_epochs

@@ -101,8 +101,8 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
     map as it was and the features kept in ``pending_map`` for :func:`draw_map` (the UMAP at
     once where there is no previous map). The map becomes the snapshot's ``last_map``.
     ``context``: the pixels' principal components (:func:`ssvae.embedding.image_features` of
-    ``images``), computed here when not given; with ``query.typical_on: images`` their first
-    components are also the predictions' ``image_embedding``."""
+    ``images``), computed here when not given; with ``query.typical_on`` ``images`` or ``both``
+    their first components are also the predictions' ``image_embedding``."""
     from ssvae.embedding import PCA_DIMS, feature_map, image_features, pca_reduce, usable_map
 
     if map_kind not in MAP_KINDS:
@@ -131,7 +131,7 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
         map2d = pca_map(reduced, prev_map, seed=t.seed)
     snapshot.last_map = map2d
     image_embedding = None
-    if snapshot.config.query.typical_on == "images":
+    if snapshot.config.query.typical_on != "model":
         if context is None:
             context = image_features(np.asarray(images), seed=t.seed)
         image_embedding = np.ascontiguousarray(context[:, :EMBEDDING_DIMS], dtype=np.float32)
@@ -140,7 +140,8 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
     meta = {"epoch": snapshot.epoch, "step": int(snapshot.state.step),
             "labels_fingerprint": snapshot.labels_fingerprint, "num_labels": snapshot.num_labels,
             "start_labels": snapshot.start_labels,
-            "dataset": dataset_name, "map": drawn}
+            "dataset": dataset_name, "map": drawn,
+            "typical_on": snapshot.config.query.typical_on}
     if test_accuracy is not None:
         meta["test_accuracy"] = float(test_accuracy)
     if weights is not None:

@@ -35,8 +35,9 @@ class Predictions:
             is drawn from (principal components of the classifier's hidden features; of the
             pixels in a map-only snapshot); :attr:`representation` falls back to ``latent``
     image_embedding float32 N×E or None: the images' own principal components, which the
-            typical phase clusters instead of ``embedding`` (``query.typical_on: images``;
-            None otherwise)
+            typical phase clusters instead of ``embedding`` or beside it
+            (``query.typical_on`` ``images`` or ``both``, :attr:`typical_features`; None with
+            ``model``)
     mixture_weights float32 K or None: the mixture prior's weights π (None for the normal prior)
     component int16 N or None: each image's most likely mixture component,
             argmax_c π_c·exp(−KL(q(z|x) ‖ p(z|c))) (None for the normal prior)
@@ -78,6 +79,19 @@ class Predictions:
     def representation(self) -> np.ndarray:
         """What similarity between images is measured on: the embedding, else the latent."""
         return self.embedding if self.embedding is not None else self.latent
+
+    @property
+    def typical_features(self) -> np.ndarray | None:
+        """What the typical phase clusters instead of :attr:`representation`, None for that:
+        the images' principal components (``query.typical_on: images``), or those beside the
+        model's embedding with the same weight (``both``, ``meta["typical_on"]``)."""
+        if self.image_embedding is None:
+            return None
+        if self.meta.get("typical_on") == "both" and self.embedding is not None:
+            from ssvae.embedding import side_by_side
+
+            return side_by_side(self.embedding, self.image_embedding)
+        return self.image_embedding
 
     @property
     def size(self) -> int:

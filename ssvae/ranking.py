@@ -37,8 +37,9 @@ STRATEGY_LABELS = {"auto": "Auto (typical first, then margin)", "typiclust": "Ty
 #: strategies that rank by the model's representation rather than by a score
 REPRESENTATION_STRATEGIES = ("auto", "typiclust")
 #: what the typical phase clusters (``query.typical_on``): the model's features (its
-#: ``embedding``) or the images' principal components (the predictions' ``image_embedding``)
-TYPICAL_ON = ("model", "images")
+#: ``embedding``), the images' principal components (the predictions' ``image_embedding``), or
+#: both side by side, each block with the same weight (:attr:`Predictions.typical_features`)
+TYPICAL_ON = ("model", "images", "both")
 #: names the simulation accepts: the strategies, plus "diverse" = entropy with the diverse batch
 QUERY_STRATEGIES = (*STRATEGIES, "diverse")
 

@@ -245,7 +245,7 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                         # random score), so each round takes the next images of that order
                         picks = rank(preds.scores, strategy, k, list(labels), diverse=diverse,
                                      latent=preds.latent, features=features_of(preds, dataset),
-                                     typical_features=preds.image_embedding,
+                                     typical_features=preds.typical_features,
                                      num_classes=dataset.num_classes,
                                      trusted=trust_of(preds.meta), seed=seed)
                         if len(picks) != k or set(picks.tolist()) & labels.keys():

@@ -198,7 +198,7 @@ def test_map_lays_out_the_classes(ds):
 
 
 def test_predictions_carry_the_images_components_when_the_typical_phase_clusters_them(ds, tmp_path):
-    from ssvae.embedding import image_features
+    from ssvae.embedding import image_features, side_by_side
     from ssvae.predictions import Predictions
 
     labels = some_labels(ds)
@@ -213,3 +213,10 @@ def test_predictions_carry_the_images_components_when_the_typical_phase_clusters
     np.testing.assert_allclose(p.image_embedding, want, atol=1e-5)
     back = Predictions.load(p.save(tmp_path / "p.npz"))
     np.testing.assert_array_equal(back.image_embedding, p.image_embedding)
+    np.testing.assert_array_equal(back.typical_features, p.image_embedding)
+    both = Trainer(tiny_config(query={"typical_on": "both"}), ds)
+    both.train_epochs(1, labels)
+    q = Predictions.load(both.predict(map_kind="pca").save(tmp_path / "q.npz"))
+    assert q.meta["typical_on"] == "both"
+    np.testing.assert_allclose(q.image_embedding, p.image_embedding, atol=1e-6)
+    np.testing.assert_allclose(q.typical_features, side_by_side(q.embedding, q.image_embedding))

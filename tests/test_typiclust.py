@@ -204,3 +204,34 @@ def test_typical_phase_clusters_the_typical_features_where_given():
     margin = rank(scores_for(n), "auto", 6, labeled, features=flat, num_classes=6, trusted=True)
     assert rank(scores_for(n), "auto", 6, labeled, features=flat, typical_features=groups,
                 num_classes=6, trusted=True).tolist() == margin.tolist()
+
+
+def test_typical_phase_on_both_covers_what_either_block_separates():
+    """``query.typical_on: both``: the model's features and the images' components side by
+    side, each with the same weight, so a batch covers every combination of what the one and
+    the other separate, even where one block's numbers are a hundred times the other's."""
+    from ssvae.embedding import side_by_side
+    from ssvae.predictions import Predictions
+
+    rng = np.random.default_rng(4)
+    per = 30
+    combo = np.repeat(np.arange(6), per)  # 3 groups in the model's features × 2 in the pixels
+    model = rng.normal(size=(3, 5))[combo // 2] * 20 + rng.normal(size=(combo.size, 5)) * 0.3
+    pixels = rng.normal(size=(2, 8))[combo % 2] * 2000 + rng.normal(size=(combo.size, 8)) * 30
+    n = combo.size
+    preds = Predictions(latent=np.zeros((n, 2), np.float32), map2d=np.zeros((n, 2), np.float32),
+                        probs=np.full((n, 6), 1 / 6, np.float32), recon=np.zeros(0, np.uint8),
+                        scores=scores_for(n), meta={"typical_on": "both"},
+                        embedding=model.astype(np.float32), image_embedding=pixels.astype(np.float32))
+    both = preds.typical_features
+    np.testing.assert_allclose(both, side_by_side(model, pixels), atol=1e-6)
+    picks = rank(preds.scores, "auto", 6, None, features=preds.embedding, typical_features=both,
+                 num_classes=6)
+    assert sorted(combo[picks].tolist()) == list(range(6))
+    raw = rank(preds.scores, "auto", 6, None, features=preds.embedding,
+               typical_features=np.hstack([model, pixels]).astype(np.float32), num_classes=6)
+    assert len(set(combo[raw].tolist())) < 6  # unweighted, the pixels' scale decides alone
+    preds.meta["typical_on"] = "images"
+    assert preds.typical_features is preds.image_embedding
+    preds.image_embedding = None  # query.typical_on: model
+    assert preds.typical_features is None

@@ -49,7 +49,7 @@ def run_rank(args) -> int:
     preds = load_trained(path, ds)
     done, trusted = store.done_mask(), trust_of(preds.meta)
     chosen = rank(preds.scores, strategy, k, done, diverse=diverse, latent=preds.latent,
-                  features=preds.embedding, typical_features=preds.image_embedding,
+                  features=preds.embedding, typical_features=preds.typical_features,
                   num_classes=ds.num_classes,
                   trusted=trusted, seed=cfg.train.seed)
     score = preds.scores.get(strategy)
