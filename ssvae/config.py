@@ -1,4 +1,5 @@
-"""Typed configuration read from YAML (``yaml.safe_load``) and validated with pydantic.
+"""Typed configuration read from YAML (a safe loader that refuses a key given twice) and
+validated with pydantic.
 
 Every problem — an unknown key, a wrong type, a value out of range — stops with one
 sentence that names the key and what is allowed. Sections: ``data``, ``model``, ``train``,
@@ -6,6 +7,7 @@ sentence that names the key and what is allowed. Sections: ``data``, ``model``, 
 """
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -238,6 +240,23 @@ def resolve_config_path(name: str | Path) -> Path:
     return path
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.safe_load``'s loader, but a key given twice in one mapping is an error: YAML
+    would keep the last silently, and the setting read would not be the one first seen."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                continue  # the base class says what is wrong with it
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{key}' is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
     """Read a YAML config (default: the shipped ``default.yaml``) and apply dotted overrides."""
     path = resolve_config_path(path) if path is not None else configs_root() / "default.yaml"
@@ -248,7 +267,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read ({exc}).") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""

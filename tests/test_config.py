@@ -47,6 +47,7 @@ def test_overrides_are_validated():
     ("query: {strategy: best}", "'query.strategy' must be"),
     ("- 1\n- 2\n", "must be a mapping of sections"),
     ("train: {epochs: [1\n", "is not valid YAML at line"),
+    ("query:\n  k: 5\n  k: 6\n", "is not valid YAML at line 3 \\(the key 'k' is given twice\\)"),
     ("data: 5", "'data' must be a valid dictionary"),
 ])
 def test_bad_values_give_one_sentence_naming_the_key(tmp_path, text, message):
