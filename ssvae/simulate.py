@@ -303,17 +303,32 @@ def summarize(rows: list[dict]) -> dict[str, dict]:
 
 
 def machine_note() -> str:
+    """The machine and library versions of a run: the same seed gives the same rows only on
+    the same kind of CPU with the same JAX (XLA compiles for the host's instruction set, so
+    float sums, and from them a small model's path, differ from one CPU family to another)."""
     import os
     import platform
+    from importlib.metadata import PackageNotFoundError, version
 
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as fh:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu)
+            info = dict(ln.split(":", 1) for ln in fh.read().split("\n\n")[0].splitlines()
+                        if ":" in ln)
+        info = {k.strip(): v.strip() for k, v in info.items()}
+        cpu = info.get("model name", cpu)
+        if "cpu family" in info:
+            cpu += f", family {info['cpu family']} model {info.get('model', '?')}"
     except OSError:
         pass
+    libs = []
+    for name in ("jax", "jaxlib", "flax"):
+        try:
+            libs.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            pass
     return (f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.platform()}, Python "
-            f"{platform.python_version()}")
+            f"{platform.python_version()}" + "".join(f", {x}" for x in libs))
 
 
 def data_notes(dataset: Dataset) -> list[str]:

@@ -74,6 +74,8 @@ def test_cli_writes_csv_plot_and_report(tiny, artifacts, capsys):
     for fact in ("data set `tiny` from", "120 pool images 8×8×1", "test split 30 images",
                  "machine: ", "CPUs", "wall time"):
         assert fact in report
+    from importlib.metadata import version  # what a seed's rows are reproducible with
+    assert f"jax {version('jax')}, jaxlib {version('jaxlib')}" in report
     assert "| margin | 2 |" in report and "| random | 2 |" in report
     assert report in capsys.readouterr().out
 
