@@ -163,6 +163,12 @@ class QueryConfig(Section):
     # clusters")
     typical_on: Literal[TYPICAL_ON] = "model"  # type: ignore[valid-type]
 
+    @property
+    def needs_image_components(self) -> bool:
+        """Whether the typical phase clusters the images' principal components (alone or
+        beside the model's features), which predictions must then carry."""
+        return self.typical_on != "model"
+
 
 class Config(Section):
     data: DataConfig = DataConfig()

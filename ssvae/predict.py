@@ -131,7 +131,7 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
         map2d = pca_map(reduced, prev_map, seed=t.seed)
     snapshot.last_map = map2d
     image_embedding = None
-    if snapshot.config.query.typical_on != "model":
+    if snapshot.config.query.needs_image_components:
         if context is None:
             context = image_features(np.asarray(images), seed=t.seed)
         image_embedding = np.ascontiguousarray(context[:, :EMBEDDING_DIMS], dtype=np.float32)

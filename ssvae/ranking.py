@@ -199,9 +199,9 @@ def rank(
 
     ``features`` (N×d) is the representation that ``typiclust`` and ``auto`` cluster (and that
     ``diverse`` spreads over); without it they use ``latent``. ``typical_features``, where
-    given, is what the typical phase clusters instead (``query.typical_on: images``). ``auto``
-    needs ``num_classes`` to know when to switch, and ``trusted`` (:func:`trust_of`; None: the
-    count alone decides).
+    given, is what the typical phase clusters instead (``query.typical_on`` ``images`` or
+    ``both``: :attr:`Predictions.typical_features`). ``auto`` needs ``num_classes`` to know when
+    to switch, and ``trusted`` (:func:`trust_of`; None: the count alone decides).
     With ``diverse`` (always in ``auto``'s margin phase) an uncertainty
     batch is spread by weighted k-means over the ``pool_factor × k`` highest-scoring
     candidates (or the top :data:`DIVERSE_FRACTION` of the unlabeled pool where that is

@@ -303,9 +303,9 @@ def summarize(rows: list[dict]) -> dict[str, dict]:
 
 
 def machine_note() -> str:
-    """The machine and library versions of a run: the same seed gives the same rows only on
-    the same kind of CPU with the same JAX (XLA compiles for the host's instruction set, so
-    float sums, and from them a small model's path, differ from one CPU family to another)."""
+    """The machine and library versions of a run: a seed's rows are reproducible on the same
+    kind of machine with the same libraries, not across them (the digits' first model of seed 0
+    scored 74.1 % on one 2-CPU AMD EPYC machine and 70.5 % on another, family 23 model 1)."""
     import os
     import platform
     from importlib.metadata import PackageNotFoundError, version

@@ -304,7 +304,7 @@ class Trainer:
             last = self.history[-1] if self.history else {}
             test_accuracy = (last["test_accuracy"] if last.get("epoch") == self.epoch
                              and "test_accuracy" in last else self.test_accuracy())
-        images_needed = map_kind == "umap" or self.config.query.typical_on != "model"
+        images_needed = map_kind == "umap" or self.config.query.needs_image_components
         if images_needed and self._image_context is None:  # "later": in draw_map
             from ssvae.embedding import image_features
 
