@@ -116,7 +116,7 @@ def end_to_end(dataset: str, n_labels: int, config: str, map_now: bool = False) 
 
     from ssvae.config import load_config
     from ssvae.data import load_dataset
-    from ssvae.embedding import images_snapshot
+    from ssvae.predictions import images_snapshot
     from ssvae.pipeline import publish_map, train_and_publish
     from ssvae.schedule import epochs_for, steps_per_epoch
     from ssvae.train import Trainer

@@ -300,17 +300,3 @@ def median_displacement(a: np.ndarray, b: np.ndarray) -> float:
         return float("nan")
     return float(np.median(np.linalg.norm(b - a, axis=1)) / ext)
 
-
-def images_snapshot(images: np.ndarray, seed: int = 0, meta: dict | None = None,
-                    cache=None):
-    """A map-only :class:`ssvae.predictions.Predictions` of raw images, for before any model
-    exists: the map of :func:`image_map` (kept in ``cache``, an .npz path, when given: see
-    :func:`cached_image_map`) and, as the embedding the query strategy clusters, the pixels'
-    first 32 principal components."""
-    from ssvae.predictions import Predictions
-
-    images = np.asarray(images)
-    emb = image_features(images, dims=32, seed=seed)
-    map2d = cached_image_map(images, cache, seed=seed) if cache else image_map(images, seed=seed)
-    return Predictions.map_only(map2d, meta={"map": "umap of the images", **(meta or {})},
-                                embedding=emb)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ssvae.atomic import atomic_write_bytes
+from ssvae.embedding import cached_image_map, image_features, image_map, side_by_side
 from ssvae.errors import CheckpointError
 
 #: ``meta["stage"]`` of a map-only snapshot: the 2-D map of the images, before any model
@@ -88,8 +89,6 @@ class Predictions:
         if self.image_embedding is None:
             return None
         if self.meta.get("typical_on") == "both" and self.embedding is not None:
-            from ssvae.embedding import side_by_side
-
             return side_by_side(self.embedding, self.image_embedding)
         return self.image_embedding
 
@@ -249,3 +248,16 @@ def load_trained(path, dataset) -> "Predictions":
                               f"{dataset.size} and {dataset.num_classes}; train again on this "
                               "data set.")
     return preds
+
+
+def images_snapshot(images: np.ndarray, seed: int = 0, meta: dict | None = None,
+                    cache=None):
+    """A map-only :class:`Predictions` of raw images, for before any model exists: the map of
+    :func:`ssvae.embedding.image_map` (kept in ``cache``, an .npz path, when given: see
+    :func:`ssvae.embedding.cached_image_map`) and, as the embedding the query strategy
+    clusters, the pixels' first 32 principal components."""
+    images = np.asarray(images)
+    emb = image_features(images, dims=32, seed=seed)
+    map2d = cached_image_map(images, cache, seed=seed) if cache else image_map(images, seed=seed)
+    return Predictions.map_only(map2d, meta={"map": "umap of the images", **(meta or {})},
+                                embedding=emb)

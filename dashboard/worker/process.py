@@ -97,7 +97,7 @@ class Worker:
         snapshot at all: the page shows the newest file, which must never replace a model's."""
         if self.predictions_path.exists():
             return False
-        from ssvae.embedding import images_snapshot
+        from ssvae.predictions import images_snapshot
 
         snap = images_snapshot(self.dataset.images, seed=self.config.train.seed,
                                meta={"dataset": self.dataset.name},
