@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,27 @@ def chrome_binary() -> str | None:
         if path:
             return path
     return None
+
+
+JAX_CACHE = pytest.StashKey[str]()
+
+
+def pytest_configure(config):
+    """One JAX compilation cache for the whole run, shared by the tests and the workers they
+    spawn (they inherit the environment): most tests train the same tiny model, and each fresh
+    process would otherwise compile its steps again (about 15 s each on a 2-core machine).
+    The cache starts empty, so every run still compiles everything it uses once."""
+    if "SSVAE_JAX_CACHE" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="ssvae-test-jax-cache-")
+        os.environ["SSVAE_JAX_CACHE"] = folder
+        config.stash[JAX_CACHE] = folder
+
+
+def pytest_unconfigure(config):
+    folder = config.stash.get(JAX_CACHE, None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop("SSVAE_JAX_CACHE", None)
 
 
 def pytest_setup_options():

@@ -23,7 +23,7 @@ while True:
     i += 1
 """
 
-KILLS = 200
+KILLS = 80
 
 
 def test_sigkill_at_random_moments_never_loses_an_acknowledged_label(tmp_path):
