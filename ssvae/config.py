@@ -159,9 +159,9 @@ class QueryConfig(Section):
     diverse: bool = False
     # what the typical phase (``typiclust``, ``auto`` before it trusts the model) clusters: the
     # model's features, the images' own principal components, which hold none of the first
-    # model's confusions, or both side by side (docs/SIMULATION.md "What the typical phase
-    # clusters")
-    typical_on: Literal[TYPICAL_ON] = "model"  # type: ignore[valid-type]
+    # model's confusions, or both side by side (the default since 2026-12-05: docs/SIMULATION.md
+    # "What the typical phase clusters")
+    typical_on: Literal[TYPICAL_ON] = "both"  # type: ignore[valid-type]
 
     @property
     def needs_image_components(self) -> bool:

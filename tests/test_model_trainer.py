@@ -202,9 +202,10 @@ def test_predictions_carry_the_images_components_when_the_typical_phase_clusters
     from ssvae.predictions import Predictions
 
     labels = some_labels(ds)
-    plain = Trainer(tiny_config(), ds)
+    plain = Trainer(tiny_config(query={"typical_on": "model"}), ds)
     plain.train_epochs(1, labels)
     assert plain.predict(map_kind="pca").image_embedding is None
+    assert tiny_config().query.typical_on == "both"  # the default carries them
     tr = Trainer(tiny_config(query={"typical_on": "images"}), ds)
     tr.train_epochs(1, labels)
     p = tr.predict(map_kind="pca")
