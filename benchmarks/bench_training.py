@@ -137,7 +137,7 @@ def retrain(page, app, epochs, label_rng=None, n_labels=0) -> dict:
     while refreshed is None:
         time.sleep(1.0)
         call = page.training_tick()
-        result = call.value("result", "data") if call.response else None
+        result = call.value("update", "data") if call.response else None
         if isinstance(result, dict) and result.get("ok") and result.get("versions"):
             page.stores["versions"] = result["versions"]
             page.render()

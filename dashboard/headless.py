@@ -52,9 +52,10 @@ class Action:
     @property
     def result(self) -> dict | None:
         for c in self.calls:
-            r = c.value("result", "data")
-            if r is not None:
-                return r
+            for store in ("result", "update"):  # a command's outcome, or a background one's
+                r = c.value(store, "data")
+                if r is not None:
+                    return r
         return None
 
 
@@ -160,9 +161,10 @@ class HeadlessPage:
         dep = self.find("tick.n_intervals")
         call = self.post(dep, "tick.n_intervals", {"tick.n_intervals": 1}, self._states(dep))
         action = Action([call])
-        r = action.result
-        if isinstance(r, dict) and r.get("versions"):
-            self.stores["versions"] = r["versions"]
+        r = action.result  # something to say, with the counters; else the counters alone
+        versions = r.get("versions") if isinstance(r, dict) else call.value("versions", "data")
+        if versions:
+            self.stores["versions"] = versions
             action.calls += self.render()
         return action
 

@@ -28,7 +28,10 @@ def stores() -> list:
         # this tab's own session (selection, undo, redo): one id per tab, kept over reloads
         dcc.Store(id="session-id", storage_type="session", data=uuid.uuid4().hex),
         dcc.Store(id="versions"),        # latest server version counters known to this tab
-        dcc.Store(id="result"),          # outcome of the last command (message, versions)
+        dcc.Store(id="result"),          # outcome of this tab's last command (message, versions)
+        # what changed without a command of this tab (the refresh tick, the training panel):
+        # its own store, so a tick never replaces a command's result before it is shown
+        dcc.Store(id="update"),
         dcc.Store(id="key-event"),       # written by assets/keyboard.js
         dcc.Store(id="ui-event"),        # clicks on queue thumbnails (assets/keyboard.js)
         dcc.Store(id="shown-serial"),    # the image this tab shows as selected

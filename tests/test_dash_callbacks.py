@@ -128,6 +128,26 @@ def test_two_tabs_see_each_others_labels_after_a_tick(app):
     assert m.value("map", "figure")["__dash_patch_update"]
 
 
+def test_timers_never_write_a_commands_result(app):
+    """Dash runs the callback that shows a result once, for the latest value of its store: a
+    timer writing the same store right after a label's result would swallow "Labeled …". So
+    what the timers (the 2 s tick, the training panel's poll) have to say has its own store,
+    and new counters alone go straight to ``versions``."""
+    page = HeadlessPage(app)
+    timers = [d for d in page.deps
+              if {"tick.n_intervals", "train-tick.n_intervals"} & {f"{i['id']}.{i['property']}" for i in d["inputs"]}]
+    assert len(timers) == (2 if app.ssvae.state.worker is not None else 1)
+    for dep in timers:
+        assert "result.data" not in dep["output"], dep["output"]
+    page.load()
+    page.tick()
+    label = page.action("key-event.data", {"key": "3"})  # the tick leaves before its answer lands
+    assert label.result["message"].startswith("Labeled Serial")
+    call = page.tick().calls[0]
+    assert call.value("versions", "data") == label.result["versions"]
+    assert call.value("update", "data") is None and call.value("result", "data") is None
+
+
 def test_new_predictions_snapshot_is_picked_up_by_the_tick(app, page, ds):
     ws = app.ssvae.state.workspace
     import os

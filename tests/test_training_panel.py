@@ -58,7 +58,7 @@ def test_first_model_trains_by_itself_and_its_end_refreshes_the_page(app):
     assert run["status"] == "finished" and run["labels"] == 0
     assert state.worker.status()["status"] == IDLE  # written with the run's summary
     call = page.training_tick()
-    result = call.value("result", "data")
+    result = call.value("update", "data")
     assert state.predictions is not None, "the run's end loaded its predictions"
     assert result["ok"] and "first trained model" in result["message"]
     assert call.value("train-badge", "children") == "idle"

@@ -2,7 +2,10 @@
 
 Action callbacks turn browser input into a command, hand it to the dispatcher and write the
 :class:`~dashboard.dispatcher.Result` into the ``result`` store; a client-side function shows
-its message and copies its version counters into ``versions``. Render callbacks listen to
+its message and copies its version counters into ``versions``. The timers (the 2 s tick, the
+training panel's poll) write what they have to say into ``update`` instead, and new counters
+alone straight into ``versions``, so they never replace a command's result before it is
+shown. Render callbacks listen to
 ``versions``, compare the server's counters with the ones they drew last (their ``seen-*``
 store) and send only what changed.
 """

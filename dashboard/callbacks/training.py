@@ -188,7 +188,7 @@ def register(app, ctx) -> None:
                   Output("train-curves", "figure"), Output("train-curves", "extendData"),
                   Output("train-history", "children"), Output("train-accuracy", "figure"),
                   Output("seen-training", "data"),
-                  Output("result", "data", allow_duplicate=True),
+                  Output("update", "data", allow_duplicate=True),
                   Input("train-tick", "n_intervals"), Input("versions", "data"),
                   State("seen-training", "data"), prevent_initial_call="initial_duplicate")
     def render_training(_n, _versions, seen):
