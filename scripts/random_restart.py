@@ -8,8 +8,8 @@ labels, the same initial weights, the same epochs; only the order of the batches
 loop's trainer has counted the earlier rounds' epochs). Use it to measure the random arm of a
 slow data set on this machine at the one round a comparison needs.
 
-    python scripts/random_restart.py --dataset glyphs --labels 200 --seeds 0,1,2 \\
-        --out docs/sweeps/glyphs_random200_2026-12-06.jsonl
+    python scripts/random_restart.py --dataset glyphs --labels 200 --seeds 3 \\
+        --out docs/sweeps/random_restart_2026-12-06/glyphs.jsonl
 """
 from __future__ import annotations
 
@@ -44,27 +44,26 @@ def main() -> None:
     from ssvae.schedule import resolve, restart_epochs
     from ssvae.simulate import machine_note
     from ssvae.train import Trainer
+    from strategy_sweep import parse_seeds  # this folder is on sys.path when run as a script
 
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", required=True, help="a data set of the matrix")
     ap.add_argument("--labels", type=int, required=True, help="the restart round's label count")
-    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--seeds", default="3", help="a count (3: seeds 0, 1, 2) or a list (1,2 or 1,)")
     ap.add_argument("--out", type=Path, required=True, help="JSON lines, appended")
     args = ap.parse_args()
 
     config = load_config("default")
     ds = load_for_evaluation(args.dataset, config)
     initial = PLANS.get(args.dataset, Plan()).initial
-    for seed in (int(s) for s in args.seeds.split(",") if s):
+    for seed in parse_seeds(args.seeds):
         cfg = resolve(config.with_overrides({"train.seed": seed}), ds.size)
         labels = random_arm_labels(np.asarray(ds.truth), initial, args.labels, ds.num_classes, seed)
-        lab = np.full(ds.size, -1, dtype=np.int64)
-        lab[list(labels)] = list(labels.values())
         epochs = restart_epochs(ds.size, cfg)
         t0 = time.perf_counter()
         trainer = Trainer(cfg, ds)
-        trainer.train_epochs(epochs, lab)
+        trainer.train_epochs(epochs, labels)
         rec = {"dataset": args.dataset, "labels": args.labels, "seed": seed, "epochs": epochs,
                "test": round(float(trainer.history[-1]["test_accuracy"]), 4),
                "seconds": round(time.perf_counter() - t0, 1), "machine": machine_note()}
