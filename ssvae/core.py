@@ -99,7 +99,7 @@ def static_of(cfg: Config, pool_size: int) -> Static:
     return Static(likelihood=m.likelihood, mse_sigma=float(m.mse_sigma),
                   unlabeled=unlabeled_for(pool_size, cfg),
                   augment_shift=int(t.augment_shift), augment_rotate=float(t.augment_rotate),
-                  augment_scale=float(t.augment_scale), augment_erase=float(t.augment_erase),
+                  augment_scale=float(t.augment_scale),
                   use_consistency=bool(t.consistency_weight > 0))
 
 

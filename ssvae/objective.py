@@ -25,13 +25,11 @@ class Static:
     augment_shift: int = 0
     augment_rotate: float = 0.0
     augment_scale: float = 0.0
-    augment_erase: float = 0.0
     use_consistency: bool = False
 
     @property
     def augments(self) -> bool:
-        return (self.augment_shift > 0 or self.augment_rotate > 0 or self.augment_scale > 0
-                or self.augment_erase > 0)
+        return self.augment_shift > 0 or self.augment_rotate > 0 or self.augment_scale > 0
 
 
 HYPER_KEYS = ("kl_weight", "kl_warmup_steps", "classification_weight", "unlabeled_weight",
@@ -71,26 +69,7 @@ def random_affine(key, x, shift: float, rotate_deg: float, scale: float):
     return jax.vmap(one)(x, ang, sc, tr)
 
 
-def random_erase(key, x, fraction: float):
-    """Cutout (DeVries and Taylor, 2017): zero one square of side ``fraction`` of the image's
-    per image, centred anywhere in it (so part of the square may fall outside)."""
-    if fraction <= 0:
-        return x
-    b, h, w, _ = x.shape
-    eh, ew = max(1, round(fraction * h)), max(1, round(fraction * w))
-    k1, k2 = jax.random.split(key)
-    top = jax.random.randint(k1, (b, 1, 1), 0, h) - eh // 2
-    left = jax.random.randint(k2, (b, 1, 1), 0, w) - ew // 2
-    rows = jnp.arange(h)[None, :, None]
-    cols = jnp.arange(w)[None, None, :]
-    inside = (rows >= top) & (rows < top + eh) & (cols >= left) & (cols < left + ew)
-    return jnp.where(inside[..., None], jnp.zeros((), x.dtype), x)
-
-
 def augment(key, x, st: "Static"):
-    if st.augment_erase > 0:  # its own key, so that the geometric draws stay as they were without it
-        key, k_erase = jax.random.split(key)
-        x = random_erase(k_erase, x, st.augment_erase)
     if st.augment_rotate > 0 or st.augment_scale > 0:
         return random_affine(key, x, float(st.augment_shift), st.augment_rotate, st.augment_scale)
     return random_shift(key, x, st.augment_shift)

@@ -101,36 +101,3 @@ def test_consistency_threshold_reads_the_confidence_before_sharpening():
     out = losses.consistency(clean, jnp.zeros((1, 2)), temperature=0.25, threshold=0.9)
     close(out, [0.0])
     assert float(losses.consistency(clean, jnp.zeros((1, 2)), 0.25, 0.7)[0]) > 0
-
-
-def test_cutout_zeroes_one_square_of_the_given_side_per_image():
-    import jax
-
-    from ssvae.objective import random_erase
-
-    x = jnp.ones((64, 20, 20, 3))
-    out = np.asarray(random_erase(jax.random.PRNGKey(3), x, 0.25))
-    assert set(np.unique(out)) == {0.0, 1.0}
-    for img in out:
-        zero = np.argwhere(img[..., 0] == 0)
-        assert (img == img[..., :1]).all()  # every channel of the square
-        rows, cols = np.unique(zero[:, 0]), np.unique(zero[:, 1])
-        assert len(zero) == len(rows) * len(cols)  # a rectangle, clipped at the border at most
-        assert 1 <= len(rows) <= 5 and 1 <= len(cols) <= 5
-        assert np.all(np.diff(rows) == 1) and np.all(np.diff(cols) == 1)
-    assert sum(int((img[..., 0] == 0).sum()) == 25 for img in out) > 16  # most lie inside
-    assert np.array_equal(np.asarray(random_erase(jax.random.PRNGKey(3), x, 0.0)), np.asarray(x))
-
-
-def test_augment_without_cutout_draws_as_before():
-    import jax
-
-    from ssvae.objective import Static, augment, random_affine
-
-    x = jax.random.uniform(jax.random.PRNGKey(0), (4, 12, 12, 1))
-    key = jax.random.PRNGKey(7)
-    st = Static(augment_shift=2, augment_rotate=15.0, augment_scale=0.1)
-    np.testing.assert_array_equal(np.asarray(augment(key, x, st)),
-                                  np.asarray(random_affine(key, x, 2.0, 15.0, 0.1)))
-    erased = np.asarray(augment(key, x, Static(augment_erase=0.5)))
-    assert (erased == 0).sum() >= 4 * 9 and Static(augment_erase=0.5).augments
