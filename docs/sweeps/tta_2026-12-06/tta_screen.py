@@ -1,17 +1,28 @@
-"""Test-time augmentation screen (2026-12-06; usage: python docs/sweeps/tta_2026-12-06/tta_screen.py fashion60k 100 0,1,2 OUT.jsonl): train the default once on balanced labels, then compare the
-test accuracy of the clean prediction with predictions averaged over augmented views."""
-import json, sys, time
-import numpy as np
+"""Test-time augmentation screen (2026-12-06): train the default once on class-balanced labels,
+then compare the test accuracy of the clean prediction with predictions averaged over the clean
+image and 2 / 4 / 8 / 16 of the training's random affine views, or 4 one-pixel shifts.
+
+usage: python docs/sweeps/tta_2026-12-06/tta_screen.py DATASET LABELS SEEDS OUT.jsonl
+"""
+import json
+import sys
+import time
 from pathlib import Path
+
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT / "scripts"))
-import jax, jax.numpy as jnp
-from model_sweep import load, balanced_labels
-from ssvae.config import load_config
-from ssvae.schedule import resolve, restart_epochs
-from ssvae.train import Trainer
-from ssvae.models import to_float
-from ssvae.objective import random_affine, random_shift
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+from model_sweep import balanced_labels, load  # noqa: E402
+from ssvae.config import load_config  # noqa: E402
+from ssvae.models import to_float  # noqa: E402
+from ssvae.objective import random_affine  # noqa: E402
+from ssvae.schedule import resolve, restart_epochs  # noqa: E402
+from ssvae.train import Trainer  # noqa: E402
 
 dname, n, seeds, out = sys.argv[1], int(sys.argv[2]), [int(s) for s in sys.argv[3].split(",")], sys.argv[4]
 ds = load(dname)
