@@ -10,7 +10,6 @@ and training panel, and the dark theme. Takes a few minutes on two cores.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import threading
@@ -20,14 +19,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from selenium import webdriver  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from dashboard.app import create_app  # noqa: E402
 from dashboard.worker.service import TrainingService  # noqa: E402
-from ssvae.workspace import dataset_from_config  # noqa: E402
+from chromium import browser  # noqa: E402
 from ssvae.config import load_config  # noqa: E402
+from ssvae.workspace import dataset_from_config  # noqa: E402
 
 
 class Server:
@@ -42,18 +41,6 @@ class Server:
     def __exit__(self, *exc):
         self.srv.shutdown()
         self.thread.join(5)
-
-
-def browser(width=1500, height=1000):
-    opts = webdriver.ChromeOptions()
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--disable-background-networking", "--disable-component-update",
-              f"--window-size={width},{height}", "--hide-scrollbars"):
-        opts.add_argument(a)
-    binary = shutil.which("chromium")
-    if binary:
-        opts.binary_location = binary
-    return webdriver.Chrome(options=opts)
 
 
 def click(driver, css: str) -> None:
