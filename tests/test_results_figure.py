@@ -1,22 +1,13 @@
 """scripts/results_figure.py draws the README's accuracy-against-labels figure from merged
 results folders: one panel per data set, the default, random and the plain baseline on the
 default's labels, mean ± sample sd over the seeds."""
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ssvae.simulate import COLUMNS, write_outputs
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "results_figure.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("results_figure", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from script_loader import load_script
 
 
 def results(folder: Path, seeds: int, arms=("auto", "random", "logreg (auto labels)", "margin")):
@@ -33,7 +24,7 @@ def results(folder: Path, seeds: int, arms=("auto", "random", "logreg (auto labe
 
 
 def test_one_panel_per_data_set_with_the_three_arms_mean_and_sd(tmp_path):
-    mod = load_script()
+    mod = load_script("results_figure")
     a = results(tmp_path / "a", seeds=3)
     b = results(tmp_path / "b", seeds=2, arms=("auto", "random"))  # no baseline there
     fig = mod.figure([("set A", a), ("set B", b)])
@@ -55,7 +46,7 @@ def test_one_panel_per_data_set_with_the_three_arms_mean_and_sd(tmp_path):
 
 def test_a_folder_without_results_is_refused_in_one_sentence(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
-        load_script().main([f"X={tmp_path}", "--out", str(tmp_path / "f.png")])
+        load_script("results_figure").main([f"X={tmp_path}", "--out", str(tmp_path / "f.png")])
     assert e.value.code == 2
     assert "is not TITLE=FOLDER with FOLDER/results.csv" in capsys.readouterr().err
     assert not (tmp_path / "f.png").exists()
@@ -64,7 +55,7 @@ def test_a_folder_without_results_is_refused_in_one_sentence(tmp_path, capsys):
 @pytest.mark.browser
 def test_renders_a_png_through_headless_chromium(tmp_path):
     out = tmp_path / "img" / "fig.png"
-    assert load_script().main([f"A={results(tmp_path / 'a', seeds=2)}", "--out", str(out)]) == 0
+    assert load_script("results_figure").main([f"A={results(tmp_path / 'a', seeds=2)}", "--out", str(out)]) == 0
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
