@@ -16,13 +16,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from ssvae.simulate import read_rows, summarize  # noqa: E402
+from ssvae.simulate import add_curve, read_rows, summarize  # noqa: E402
 
 ARMS = (("auto", "the default (auto)", "#1f77b4"),
         ("random", "random, same model", "#d62728"),
@@ -41,19 +39,15 @@ def figure(panels: list[tuple[str, Path]], cols: int = 2):
         titles.append(f"{title} ({'/'.join(map(str, seeds))} seeds)")
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.08, vertical_spacing=0.14)
+    shown = set()  # one legend entry per arm, from the first panel that has it
     for i, (_, s) in enumerate(summaries):
         r, c = i // cols + 1, i % cols + 1
         for arm, name, color in ARMS:
             if arm not in s:
                 continue
-            x = s[arm]["labels"]
-            mean = np.array([s[arm]["mean"][n] for n in x])
-            std = np.array([s[arm]["std"][n] for n in x])
-            fig.add_scatter(x=x + x[::-1], y=np.concatenate([mean + std, (mean - std)[::-1]]),
-                            mode="lines", fill="toself", fillcolor=color, opacity=0.15, line_width=0,
-                            hoverinfo="skip", showlegend=False, row=r, col=c)
-            fig.add_scatter(x=x, y=mean, mode="lines+markers", name=name, line_color=color,
-                            marker_size=5, legendgroup=arm, showlegend=i == 0, row=r, col=c)
+            add_curve(fig, s[arm], name, color, row=r, col=c, marker_size=5,
+                      showlegend=arm not in shown)
+            shown.add(arm)
         fig.update_xaxes(title_text="labels", row=r, col=c)
         fig.update_yaxes(tickformat=".0%", row=r, col=c,
                          title_text="held-out test accuracy" if c == 1 else None)

@@ -386,6 +386,19 @@ def read_rows(path: Path) -> list[dict]:
                 for r in csv.DictReader(fh)]
 
 
+def add_curve(fig, summary: dict, name: str, color: str, row=None, col=None, **line) -> None:
+    """One strategy's mean accuracy over its label counts (a :func:`summarize` entry), drawn
+    over a band of ± the sample standard deviation; ``line`` goes to the mean's trace."""
+    x = summary["labels"]
+    mean = np.array([summary["mean"][n] for n in x])
+    std = np.array([summary["std"][n] for n in x])
+    fig.add_scatter(x=x + x[::-1], y=np.concatenate([mean + std, (mean - std)[::-1]]),
+                    mode="lines", fill="toself", fillcolor=color, opacity=0.15, line_width=0,
+                    hoverinfo="skip", showlegend=False, legendgroup=name, row=row, col=col)
+    fig.add_scatter(x=x, y=mean, mode="lines+markers", name=name, line_color=color,
+                    legendgroup=name, row=row, col=col, **line)
+
+
 def write_outputs(rows: list[dict], folder: Path, title: str,
                   notes: list[str] | None = None) -> dict[str, Path]:
     import plotly.graph_objects as go
@@ -400,16 +413,8 @@ def write_outputs(rows: list[dict], folder: Path, title: str,
     fig = go.Figure()
     palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#7f7f7f", "#ff7f0e", "#17becf"]
     for i, (name, s) in enumerate(summary.items()):
-        color = palette[i % len(palette)]
-        x = s["labels"]
-        mean = np.array([s["mean"][n] for n in x])
-        std = np.array([s["std"][n] for n in x])
-        fig.add_scatter(x=x + x[::-1], y=np.concatenate([mean + std, (mean - std)[::-1]]),
-                        fill="toself", fillcolor=color, opacity=0.15, line_width=0,
-                        hoverinfo="skip", showlegend=False, legendgroup=name)
-        fig.add_scatter(x=x, y=mean, mode="lines+markers", name=name, line_color=color,
-                        legendgroup=name,
-                        hovertemplate=f"{name}<br>%{{x}} labels<br>accuracy %{{y:.3f}}<extra></extra>")
+        add_curve(fig, s, name, palette[i % len(palette)],
+                  hovertemplate=f"{name}<br>%{{x}} labels<br>accuracy %{{y:.3f}}<extra></extra>")
     fig.update_layout(title=title, xaxis_title="labels", yaxis_title="held-out test accuracy",
                       yaxis_tickformat=".0%", template="plotly_white", hovermode="x unified")
     html_path = folder / "accuracy.html"
