@@ -107,7 +107,7 @@ def evaluate_one(spec: str, config: Config, config_name: str, settings: Simulati
     partial = out / "results.partial.csv"
     t0 = time.perf_counter()
     with open(partial, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
 
         def on_row(row):

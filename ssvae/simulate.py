@@ -26,6 +26,9 @@ from ssvae.schedule import epochs_for, restart_due, restart_epochs
 #: ``picked_accuracy``: how many of the images a round picked the model that picked them
 #: classed right, before it saw their labels (empty in round 0 and in the baselines' rows)
 COLUMNS = ("strategy", "seed", "round", "labels", "accuracy", "seconds", "picked_accuracy")
+#: picks.csv: the pool images a strategy's round labeled (round 0: the initial labels) and their
+#: labels, so a round's labeled set can be rebuilt and a model screened on exactly those labels
+PICK_COLUMNS = ("strategy", "seed", "round", "index", "label")
 THRESHOLDS = (0.80, 0.90)
 
 
@@ -182,7 +185,9 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
 
     ``progress`` is called with (epochs done, epochs in all, a short description), during
     training too, so that a progress bar knows its total and an ETA from the start;
-    ``on_row`` with each result row as soon as it is measured. ``seconds`` counts from the
+    ``on_row`` with each result row as soon as it is measured. A strategy's rows also carry
+    ``picks``: the (pool index, label) pairs that round added (round 0: the initial labels),
+    written to picks.csv by :func:`write_outputs`. ``seconds`` counts from the
     start of the seed's initial model, so it includes that model's training. The arms in
     ``settings.baseline_for`` add rows of the plain baseline trained on their labels.
     """
@@ -237,6 +242,7 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                 preds = base_preds
                 labels = dict(start)
                 picked = None
+                new = sorted(start.items())
                 t0 = time.perf_counter() - base_seconds
                 for r in range(rounds):
                     if r:
@@ -251,7 +257,8 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                         if len(picks) != k or set(picks.tolist()) & labels.keys():
                             raise RuntimeError(f"rank returned {len(picks)} images for {k} "
                                                "wanted, or an already-labeled one")
-                        labels.update({int(s): int(truth[s]) for s in picks})
+                        new = [(int(s), int(truth[s])) for s in picks]
+                        labels.update(new)
                         fresh = trainer.restart_due(len(labels))
                         epochs = settings.fresh_epochs if fresh else settings.epochs_per_round
                         preds = train_and_publish(trainer, epochs, labels, previous=preds,
@@ -262,7 +269,8 @@ def run_simulation(config: Config, dataset: Dataset, settings: SimulationSetting
                         done += epochs
                     emit({"strategy": name, "seed": seed, "round": r, "labels": len(labels),
                           "accuracy": float(preds.meta["test_accuracy"]),
-                          "seconds": round(time.perf_counter() - t0, 3), "picked_accuracy": picked})
+                          "seconds": round(time.perf_counter() - t0, 3), "picked_accuracy": picked,
+                          "picks": new})
                     if name in settings.baseline_for:
                         acc = logreg_accuracy(dataset.images, labels, dataset.test_images,
                                               dataset.test_truth, test_pixels=test_x)
@@ -406,9 +414,19 @@ def write_outputs(rows: list[dict], folder: Path, title: str,
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / "results.csv"
     with open(csv_path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
+    paths = {"csv": csv_path}
+    if any("picks" in r for r in rows):
+        paths["picks"] = folder / "picks.csv"
+        with open(paths["picks"], "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(PICK_COLUMNS)
+            w.writerows((r["strategy"], r["seed"], r["round"], i, y)
+                        for r in rows for i, y in r.get("picks", ()))
+        notes = [*(notes or []), "the images each round labeled, with their labels: "
+                                 "[picks.csv](picks.csv)"]
     summary = summarize(rows)
     fig = go.Figure()
     palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#7f7f7f", "#ff7f0e", "#17becf"]
@@ -422,7 +440,7 @@ def write_outputs(rows: list[dict], folder: Path, title: str,
     fig.write_html(html_path, include_plotlyjs=True, full_html=True)
     report = folder / "REPORT.md"
     report.write_text(render_report(summary, title, notes))
-    return {"csv": csv_path, "html": html_path, "report": report}
+    return {**paths, "html": html_path, "report": report}
 
 
 def _pct(v) -> str:

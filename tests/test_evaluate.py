@@ -37,7 +37,8 @@ def test_matrix_over_two_data_sets(tiny, capsys):
     assert rc == 0
     for spec in specs:
         folder = out / folder_key(spec)
-        assert sorted(p.name for p in folder.iterdir()) == ["REPORT.md", "accuracy.html", "results.csv"]
+        assert sorted(p.name for p in folder.iterdir()) == ["REPORT.md", "accuracy.html",
+                                                            "picks.csv", "results.csv"]
         with open(folder / "results.csv", newline="") as fh:
             rows = list(csv.DictReader(fh))
         arms = {r["strategy"] for r in rows}

@@ -46,7 +46,8 @@ def test_cli_writes_csv_plot_and_report(tiny, artifacts, capsys):
                "--budget", "12", "--epochs-per-round", "1", "--first-epochs", "1", "--seeds", "2"])
     assert rc == 0
     (out,) = list((artifacts / "simulations").iterdir())
-    assert sorted(p.name for p in out.iterdir()) == ["REPORT.md", "accuracy.html", "results.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["REPORT.md", "accuracy.html", "picks.csv",
+                                                     "results.csv"]
     with open(out / "results.csv", newline="") as fh:
         reader = csv.DictReader(fh)
         assert {"strategy", "seed", "labels", "accuracy", "seconds"} <= set(reader.fieldnames)
@@ -77,7 +78,18 @@ def test_cli_writes_csv_plot_and_report(tiny, artifacts, capsys):
     from importlib.metadata import version  # what a seed's rows are reproducible with
     assert f"jax {version('jax')}, jaxlib {version('jaxlib')}" in report
     assert "| margin | 2 |" in report and "| random | 2 |" in report
+    assert "[picks.csv](picks.csv)" in report
     assert report in capsys.readouterr().out
+    # picks.csv rebuilds every round's labeled set: 3 new images a round, none twice, true labels
+    with open(out / "picks.csv", newline="") as fh:
+        picks = list(csv.DictReader(fh))
+    truth = load_dataset(tiny["spec"]).truth
+    for strategy in ("margin", "diverse", "random"):
+        for seed in ("0", "1"):
+            mine = [p for p in picks if p["strategy"] == strategy and p["seed"] == seed]
+            assert [sum(p["round"] == str(r) for p in mine) for r in range(4)] == [3, 3, 3, 3]
+            assert len({p["index"] for p in mine}) == 12
+            assert all(int(p["label"]) == truth[int(p["index"])] for p in mine)
 
 
 def test_loop_never_queries_a_labeled_image(tiny, monkeypatch):

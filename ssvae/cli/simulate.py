@@ -80,7 +80,7 @@ def run(args) -> int:
     partial = out / "results.partial.csv"
     t0 = time.perf_counter()
     with open(partial, "w", newline="") as fh:  # rows as they come: a crash keeps them
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
 
         def on_row(row):
