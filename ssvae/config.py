@@ -124,10 +124,6 @@ class TrainConfig(Section):
     restart_growth: float = Field(2.0, ge=0, le=1_000_000)
     batch_size: int = Field(256, ge=8, le=65_536)  # unlabeled images per step
     labeled_batch_size: int = Field(64, ge=1, le=65_536)  # labeled images per step (oversampled)
-    # how a step draws them from the labeled set: each labeled image equally likely
-    # ("uniform"), or each class equally likely ("balanced": an image of a class with n labels
-    # has weight 1/n), so labels a query strategy chose unevenly do not skew q(y|x)'s prior
-    labeled_sampling: Literal["uniform", "balanced"] = "uniform"
     learning_rate: float = Field(3e-3, gt=0, le=1)
     weight_decay: float = Field(1e-4, ge=0, le=1)
     grad_clip: float = Field(5.0, gt=0)

@@ -153,13 +153,7 @@ class Trainer:
             perm = np.concatenate([perm, rng.choice(train, size=extra, replace=extra > train.size)])
         labeled = np.flatnonzero(labels >= 0)
         if labeled.size:
-            p = None
-            if t.labeled_sampling == "balanced":
-                _, inverse, counts = np.unique(labels[labeled], return_inverse=True,
-                                               return_counts=True)
-                p = 1.0 / counts[inverse]
-                p /= p.sum()
-            lidx = rng.choice(labeled, size=(steps, t.labeled_batch_size), replace=True, p=p)
+            lidx = rng.choice(labeled, size=(steps, t.labeled_batch_size), replace=True)
         else:
             lidx = np.zeros((steps, t.labeled_batch_size), dtype=np.int64)
         return (perm.reshape(steps, t.batch_size).astype(np.int32), lidx.astype(np.int32),

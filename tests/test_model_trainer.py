@@ -128,21 +128,6 @@ def test_validation_split_is_fixed_and_labels_are_never_held_out(ds):
     assert mask == 1.0 and (lidx == s).all()
 
 
-def test_balanced_sampling_draws_each_class_equally_often(ds):
-    # 18 labels of class 0, 2 of class 1: uniform draws class 1 about a tenth of the time,
-    # balanced about half of it; the labeled images drawn are the labeled ones either way
-    lab = np.full(ds.size, -1)
-    lab[:18], lab[18:20] = 0, 1
-    share = {}
-    for how in ("uniform", "balanced"):
-        tr = Trainer(tiny_config(train={"labeled_sampling": how}), ds)
-        drawn = np.concatenate([tr._epoch_indices(e, lab)[1].ravel() for e in range(20)])
-        assert set(drawn.tolist()) <= set(range(20))
-        share[how] = float((lab[drawn] == 1).mean())
-    assert 0.05 < share["uniform"] < 0.15
-    assert 0.42 < share["balanced"] < 0.58
-
-
 def test_bad_labels_are_refused(ds):
     tr = Trainer(tiny_config(), ds)
     with pytest.raises(LabelsError):
