@@ -135,6 +135,10 @@ class TrainConfig(Section):
     # or "auto": sum below 10 000 images, top2 from there (ssvae/schedule.py: resolve)
     unlabeled: Literal["sum", "top2", "top3", "expect", "auto"] = "sum"
     kl_weight: float = Field(1.0, ge=0)
+    # the KL weight's factor for weights restarted because the labels grew (restart_growth: their
+    # predecessor began with labels) and for the retrains that go on from them; the first
+    # labeled weights (the page's first labeled run, the simulation's initial model) keep kl_weight
+    growth_kl_scale: float = Field(1.0, ge=0, le=1)
     kl_warmup_epochs: float = Field(0.0, ge=0)
     consistency_weight: float = Field(0.0, ge=0)  # q(y|aug x) should match q(y|x), unlabeled
     consistency_temperature: float = Field(0.25, gt=0)  # sharpening of the consistency target

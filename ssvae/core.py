@@ -56,6 +56,7 @@ class Snapshot:
     labels_fingerprint: str = ""
     num_labels: int = 0
     start_labels: int | None = None  # labels these weights were first trained with (restart_due)
+    grown: bool = False  # restarted because the labels grew: their predecessor began with labels
     last_map: np.ndarray | None = None  # the 2-D map of the last prediction (kept aligned)
 
     @property
@@ -103,10 +104,12 @@ def static_of(cfg: Config, pool_size: int) -> Static:
                   use_consistency=bool(t.consistency_weight > 0))
 
 
-def hyper_of(t: TrainConfig, steps_per_epoch: int, num_train: int, dirichlet_alpha) -> dict:
-    """The loss weights and schedules, as traced (not static) values: no recompile on change."""
+def hyper_of(t: TrainConfig, steps_per_epoch: int, num_train: int, dirichlet_alpha,
+             grown: bool = False) -> dict:
+    """The loss weights and schedules, as traced (not static) values: no recompile on change.
+    ``grown``: weights restarted because the labels grew (``train.growth_kl_scale``)."""
     hp = {
-        "kl_weight": t.kl_weight,
+        "kl_weight": t.kl_weight * (t.growth_kl_scale if grown else 1.0),
         "kl_warmup_steps": t.kl_warmup_epochs * steps_per_epoch,
         "classification_weight": t.classification_weight,
         "unlabeled_weight": t.unlabeled_weight,
@@ -161,10 +164,12 @@ def new_snapshot(config: Config, dataset_name: str, size: int, image_shape, num_
 def restarted(snapshot: Snapshot) -> Snapshot:
     """``snapshot`` with freshly initialised weights and optimizer (those of its config's seed)
     that keeps its epoch count, history, validation split and map, so that curves and the map
-    go on across the restart."""
+    go on across the restart. Weights whose predecessor began with labels are ``grown``
+    (``train.growth_kl_scale``)."""
     return snapshot.replace(state=initial_state(snapshot.config, snapshot.image_shape,
                                                 snapshot.num_classes),
-                            history=list(snapshot.history), start_labels=None)
+                            history=list(snapshot.history), start_labels=None,
+                            grown=bool(snapshot.start_labels))
 
 
 def is_finite(state: TrainState) -> bool:

@@ -144,3 +144,39 @@ def test_a_restart_starts_from_fresh_weights_and_keeps_the_runs_story(tmp_path):
     assert trainer.snapshot.start_labels == 4 and trainer.epoch == 3
     trainer.save_checkpoint(tmp_path / "ck.msgpack")
     assert load_checkpoint(tmp_path / "ck.msgpack", ds).start_labels == 4
+
+
+def test_growth_kl_scale_lightens_the_kl_of_weights_restarted_because_the_labels_grew(tmp_path):
+    """``train.growth_kl_scale`` leaves the first labeled weights as they are, and also the
+    weights restarted from a label-free model (the page's first labeled run). Weights
+    restarted because the labels grew train with the lighter KL, and a checkpoint keeps
+    that they did."""
+    from ssvae.checkpoint import load_checkpoint
+    from ssvae.train import Trainer
+
+    ds = tiny_dataset(n=240)
+    few, more = {0: 0, 1: 1}, {s: s % 2 for s in range(4)}
+
+    def leaves(trainer):
+        return jax.tree_util.tree_leaves(trainer.state.params)
+
+    def run(scale, start):
+        trainer = Trainer(tiny_config(train={"batch_size": 32, "growth_kl_scale": scale}), ds)
+        trainer.train_epochs(1, start)
+        first = leaves(trainer)
+        trainer.restart()
+        trainer.train_epochs(1, more)
+        return trainer, first, leaves(trainer)
+
+    plain, plain_first, plain_grown = run(1.0, few)
+    light, light_first, light_grown = run(0.5, few)
+    assert all(np.array_equal(a, b) for a, b in zip(plain_first, light_first))
+    assert plain.snapshot.grown and light.snapshot.grown
+    assert not all(np.allclose(a, b) for a, b in zip(plain_grown, light_grown))
+    light.save_checkpoint(tmp_path / "ck.msgpack")
+    assert load_checkpoint(tmp_path / "ck.msgpack", ds).grown
+
+    _, _, unlabeled_plain = run(1.0, None)
+    unlabeled, _, unlabeled_light = run(0.5, None)
+    assert not unlabeled.snapshot.grown
+    assert all(np.array_equal(a, b) for a, b in zip(unlabeled_plain, unlabeled_light))
