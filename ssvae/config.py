@@ -125,6 +125,9 @@ class TrainConfig(Section):
     batch_size: int = Field(256, ge=8, le=65_536)  # unlabeled images per step
     labeled_batch_size: int = Field(64, ge=1, le=65_536)  # labeled images per step (oversampled)
     learning_rate: float = Field(3e-3, gt=0, le=1)
+    # the learning rate within each run (a first model, a retrain, a restart): constant, or a
+    # cosine from learning_rate down to 0 over the run's steps (SGDR-style: each run its own cycle)
+    lr_schedule: Literal["constant", "cosine"] = "constant"
     weight_decay: float = Field(1e-4, ge=0, le=1)
     grad_clip: float = Field(5.0, gt=0)
     seed: int = Field(0, ge=0, le=2**31 - 1)

@@ -3,6 +3,7 @@ unlabeled bounds (ssvae/objective.py)."""
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from model_fixtures import tiny_config, tiny_dataset
@@ -180,3 +181,34 @@ def test_growth_kl_scale_lightens_the_kl_of_weights_restarted_because_the_labels
     unlabeled, _, unlabeled_light = run(0.5, None)
     assert not unlabeled.snapshot.grown
     assert all(np.array_equal(a, b) for a, b in zip(unlabeled_plain, unlabeled_light))
+
+
+def test_a_cosine_learning_rate_falls_to_zero_over_each_run_and_starts_again_at_the_next():
+    from ssvae.core import run_learning_rate
+    from ssvae.train import Trainer
+
+    hp = {"learning_rate": 3e-3, "lr_cosine": 1.0, "run_start": 100.0, "run_steps": 10.0}
+    rates = [float(run_learning_rate(hp, s)) for s in (100, 105, 110, 120)]
+    assert rates[0] == pytest.approx(3e-3) and rates[1] == pytest.approx(1.5e-3)
+    assert rates[2] == pytest.approx(0.0, abs=1e-12) and rates[3] == pytest.approx(0.0, abs=1e-12)
+    assert float(run_learning_rate({**hp, "lr_cosine": 0.0}, 108)) == pytest.approx(3e-3)
+
+    ds = tiny_dataset(n=240)
+    labels = {0: 0, 1: 1}
+
+    def last_rate(trainer):  # the rate the optimizer used at the run's last step
+        return float(optax.tree_utils.tree_get(trainer.state.opt_state, "learning_rate"))
+
+    cosine = Trainer(tiny_config(train={"batch_size": 32, "lr_schedule": "cosine"}), ds)
+    constant = Trainer(tiny_config(train={"batch_size": 32}), ds)
+    for trainer in (cosine, constant):
+        trainer.train_epochs(2, labels)
+    steps = 2 * cosine.steps_per_epoch()
+    lr = cosine.config.train.learning_rate
+    assert last_rate(cosine) == pytest.approx(lr * 0.5 * (1 + np.cos(np.pi * (steps - 1) / steps)), rel=1e-4)
+    assert last_rate(constant) == pytest.approx(lr)
+    assert not all(np.allclose(a, b) for a, b in zip(jax.tree_util.tree_leaves(cosine.state.params),
+                                                       jax.tree_util.tree_leaves(constant.state.params)))
+    cosine.train_epochs(1, labels)  # the next run: a new cycle from the full rate
+    steps = cosine.steps_per_epoch()
+    assert last_rate(cosine) == pytest.approx(lr * 0.5 * (1 + np.cos(np.pi * (steps - 1) / steps)), rel=1e-4)
