@@ -57,7 +57,6 @@ def save_checkpoint(snapshot, dataset, path) -> Path:
         "labels_fingerprint": snapshot.labels_fingerprint,
         "num_labels": int(snapshot.num_labels),
         "start_labels": snapshot.start_labels,
-        "grown": bool(snapshot.grown),
         "versions": {"jax": jax.__version__, "flax": flax.__version__},
     }
     payload = {
@@ -164,8 +163,7 @@ def load_checkpoint(path, dataset, config=None):
         last_map=last_map if last_map.shape[0] == dataset.size else None,
         epoch=int(meta["epoch"]), history=list(meta["history"]),
         labels_fingerprint=meta["labels_fingerprint"], num_labels=int(meta["num_labels"]),
-        start_labels=_optional_count(meta.get("start_labels")),
-        grown=bool(meta.get("grown", False)))
+        start_labels=_optional_count(meta.get("start_labels")))
 
 
 def _optional_count(value) -> int | None:

@@ -125,9 +125,6 @@ class TrainConfig(Section):
     batch_size: int = Field(256, ge=8, le=65_536)  # unlabeled images per step
     labeled_batch_size: int = Field(64, ge=1, le=65_536)  # labeled images per step (oversampled)
     learning_rate: float = Field(3e-3, gt=0, le=1)
-    # the learning rate within each run (a first model, a retrain, a restart): constant, or a
-    # cosine from learning_rate down to 0 over the run's steps (SGDR-style: each run its own cycle)
-    lr_schedule: Literal["constant", "cosine"] = "constant"
     weight_decay: float = Field(1e-4, ge=0, le=1)
     grad_clip: float = Field(5.0, gt=0)
     seed: int = Field(0, ge=0, le=2**31 - 1)
@@ -138,10 +135,6 @@ class TrainConfig(Section):
     # or "auto": sum below 10 000 images, top2 from there (ssvae/schedule.py: resolve)
     unlabeled: Literal["sum", "top2", "top3", "expect", "auto"] = "sum"
     kl_weight: float = Field(1.0, ge=0)
-    # the KL weight's factor for weights restarted because the labels grew (restart_growth: their
-    # predecessor began with labels) and for the retrains that go on from them; the first
-    # labeled weights (the page's first labeled run, the simulation's initial model) keep kl_weight
-    growth_kl_scale: float = Field(1.0, ge=0, le=1)
     kl_warmup_epochs: float = Field(0.0, ge=0)
     consistency_weight: float = Field(0.0, ge=0)  # q(y|aug x) should match q(y|x), unlabeled
     consistency_temperature: float = Field(0.25, gt=0)  # sharpening of the consistency target

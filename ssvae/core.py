@@ -56,7 +56,6 @@ class Snapshot:
     labels_fingerprint: str = ""
     num_labels: int = 0
     start_labels: int | None = None  # labels these weights were first trained with (restart_due)
-    grown: bool = False  # restarted because the labels grew: their predecessor began with labels
     last_map: np.ndarray | None = None  # the 2-D map of the last prediction (kept aligned)
 
     @property
@@ -104,24 +103,10 @@ def static_of(cfg: Config, pool_size: int) -> Static:
                   use_consistency=bool(t.consistency_weight > 0))
 
 
-# the step's own hyper-parameters besides the loss's: the weights' moving average and the
-# learning rate within a run (``train.lr_schedule``)
-STEP_KEYS = ("ema_decay", "learning_rate", "lr_cosine", "run_start", "run_steps")
-
-
-def run_learning_rate(hp, step):
-    """The learning rate of ``step``: ``train.learning_rate``, or with ``train.lr_schedule:
-    cosine`` that rate times a cosine that falls from 1 to 0 over the run's steps."""
-    frac = jnp.clip((step - hp["run_start"]) / jnp.maximum(hp["run_steps"], 1.0), 0.0, 1.0)
-    return hp["learning_rate"] * jnp.where(hp["lr_cosine"] > 0, 0.5 * (1.0 + jnp.cos(jnp.pi * frac)), 1.0)
-
-
-def hyper_of(t: TrainConfig, steps_per_epoch: int, num_train: int, dirichlet_alpha,
-             grown: bool = False) -> dict:
-    """The loss weights and schedules, as traced (not static) values: no recompile on change.
-    ``grown``: weights restarted because the labels grew (``train.growth_kl_scale``)."""
+def hyper_of(t: TrainConfig, steps_per_epoch: int, num_train: int, dirichlet_alpha) -> dict:
+    """The loss weights and schedules, as traced (not static) values: no recompile on change."""
     hp = {
-        "kl_weight": t.kl_weight * (t.growth_kl_scale if grown else 1.0),
+        "kl_weight": t.kl_weight,
         "kl_warmup_steps": t.kl_warmup_epochs * steps_per_epoch,
         "classification_weight": t.classification_weight,
         "unlabeled_weight": t.unlabeled_weight,
@@ -131,11 +116,8 @@ def hyper_of(t: TrainConfig, steps_per_epoch: int, num_train: int, dirichlet_alp
         "dirichlet_alpha": dirichlet_alpha or 1.0,
         "dirichlet_scale": (1.0 / max(1, num_train)) if dirichlet_alpha else 0.0,
         "ema_decay": t.ema_decay,
-        "learning_rate": t.learning_rate,
-        "lr_cosine": 1.0 if t.lr_schedule == "cosine" else 0.0,
-        "run_start": 0, "run_steps": 1,  # the run's first step and length (Trainer.train_epochs)
     }
-    assert set(hp) == set(HYPER_KEYS) | set(STEP_KEYS)
+    assert set(hp) == set(HYPER_KEYS) | {"ema_decay"}
     return {k: np.float32(v) for k, v in hp.items()}
 
 
@@ -179,12 +161,10 @@ def new_snapshot(config: Config, dataset_name: str, size: int, image_shape, num_
 def restarted(snapshot: Snapshot) -> Snapshot:
     """``snapshot`` with freshly initialised weights and optimizer (those of its config's seed)
     that keeps its epoch count, history, validation split and map, so that curves and the map
-    go on across the restart. Weights whose predecessor began with labels are ``grown``
-    (``train.growth_kl_scale``)."""
+    go on across the restart."""
     return snapshot.replace(state=initial_state(snapshot.config, snapshot.image_shape,
                                                 snapshot.num_classes),
-                            history=list(snapshot.history), start_labels=None,
-                            grown=bool(snapshot.start_labels))
+                            history=list(snapshot.history), start_labels=None)
 
 
 def is_finite(state: TrainState) -> bool:
@@ -209,9 +189,7 @@ def train_step(state: TrainState, images, labels, u_idx, l_idx, i, label_mask, b
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
     (_, metrics), grads = grad_fn(state.params, model, images[ub], images[lb], labels[lb],
                                   label_mask, key, state.step, {k: hp[k] for k in HYPER_KEYS}, st)
-    opt_state = optax.tree_utils.tree_set(state.opt_state,
-                                          learning_rate=run_learning_rate(hp, state.step))
-    updates, opt_state = tx.update(grads, opt_state, state.params)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     d = jnp.minimum(hp["ema_decay"], (1.0 + state.step) / (10.0 + state.step))
     ema = jax.tree_util.tree_map(lambda e, p: d * e + (1.0 - d) * p, state.ema_params, params)

@@ -177,9 +177,7 @@ class Trainer:
         snap.labels_fingerprint = labels_fingerprint(
             {int(s): int(lab[s]) for s in np.flatnonzero(lab >= 0)})
         steps = self.steps_per_epoch()
-        hp = core.hyper_of(t, steps, self.train_idx.size, self.config.model.dirichlet_alpha,
-                           grown=snap.grown)
-        hp.update(run_start=np.float32(int(snap.state.step)), run_steps=np.float32(int(n) * steps))
+        hp = core.hyper_of(t, steps, self.train_idx.size, self.config.model.dirichlet_alpha)
         static = {"model": snap.model, "st": core.static_of(self.config, self.dataset.size),
                   "grad_clip": float(t.grad_clip)}
         labels_dev = jax.device_put(lab)

@@ -3,7 +3,6 @@ unlabeled bounds (ssvae/objective.py)."""
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 from model_fixtures import tiny_config, tiny_dataset
@@ -145,70 +144,3 @@ def test_a_restart_starts_from_fresh_weights_and_keeps_the_runs_story(tmp_path):
     assert trainer.snapshot.start_labels == 4 and trainer.epoch == 3
     trainer.save_checkpoint(tmp_path / "ck.msgpack")
     assert load_checkpoint(tmp_path / "ck.msgpack", ds).start_labels == 4
-
-
-def test_growth_kl_scale_lightens_the_kl_of_weights_restarted_because_the_labels_grew(tmp_path):
-    """``train.growth_kl_scale`` leaves the first labeled weights as they are, and also the
-    weights restarted from a label-free model (the page's first labeled run). Weights
-    restarted because the labels grew train with the lighter KL, and a checkpoint keeps
-    that they did."""
-    from ssvae.checkpoint import load_checkpoint
-    from ssvae.train import Trainer
-
-    ds = tiny_dataset(n=240)
-    few, more = {0: 0, 1: 1}, {s: s % 2 for s in range(4)}
-
-    def leaves(trainer):
-        return jax.tree_util.tree_leaves(trainer.state.params)
-
-    def run(scale, start):
-        trainer = Trainer(tiny_config(train={"batch_size": 32, "growth_kl_scale": scale}), ds)
-        trainer.train_epochs(1, start)
-        first = leaves(trainer)
-        trainer.restart()
-        trainer.train_epochs(1, more)
-        return trainer, first, leaves(trainer)
-
-    plain, plain_first, plain_grown = run(1.0, few)
-    light, light_first, light_grown = run(0.5, few)
-    assert all(np.array_equal(a, b) for a, b in zip(plain_first, light_first))
-    assert plain.snapshot.grown and light.snapshot.grown
-    assert not all(np.allclose(a, b) for a, b in zip(plain_grown, light_grown))
-    light.save_checkpoint(tmp_path / "ck.msgpack")
-    assert load_checkpoint(tmp_path / "ck.msgpack", ds).grown
-
-    _, _, unlabeled_plain = run(1.0, None)
-    unlabeled, _, unlabeled_light = run(0.5, None)
-    assert not unlabeled.snapshot.grown
-    assert all(np.array_equal(a, b) for a, b in zip(unlabeled_plain, unlabeled_light))
-
-
-def test_a_cosine_learning_rate_falls_to_zero_over_each_run_and_starts_again_at_the_next():
-    from ssvae.core import run_learning_rate
-    from ssvae.train import Trainer
-
-    hp = {"learning_rate": 3e-3, "lr_cosine": 1.0, "run_start": 100.0, "run_steps": 10.0}
-    rates = [float(run_learning_rate(hp, s)) for s in (100, 105, 110, 120)]
-    assert rates[0] == pytest.approx(3e-3) and rates[1] == pytest.approx(1.5e-3)
-    assert rates[2] == pytest.approx(0.0, abs=1e-12) and rates[3] == pytest.approx(0.0, abs=1e-12)
-    assert float(run_learning_rate({**hp, "lr_cosine": 0.0}, 108)) == pytest.approx(3e-3)
-
-    ds = tiny_dataset(n=240)
-    labels = {0: 0, 1: 1}
-
-    def last_rate(trainer):  # the rate the optimizer used at the run's last step
-        return float(optax.tree_utils.tree_get(trainer.state.opt_state, "learning_rate"))
-
-    cosine = Trainer(tiny_config(train={"batch_size": 32, "lr_schedule": "cosine"}), ds)
-    constant = Trainer(tiny_config(train={"batch_size": 32}), ds)
-    for trainer in (cosine, constant):
-        trainer.train_epochs(2, labels)
-    steps = 2 * cosine.steps_per_epoch()
-    lr = cosine.config.train.learning_rate
-    assert last_rate(cosine) == pytest.approx(lr * 0.5 * (1 + np.cos(np.pi * (steps - 1) / steps)), rel=1e-4)
-    assert last_rate(constant) == pytest.approx(lr)
-    assert not all(np.allclose(a, b) for a, b in zip(jax.tree_util.tree_leaves(cosine.state.params),
-                                                       jax.tree_util.tree_leaves(constant.state.params)))
-    cosine.train_epochs(1, labels)  # the next run: a new cycle from the full rate
-    steps = cosine.steps_per_epoch()
-    assert last_rate(cosine) == pytest.approx(lr * 0.5 * (1 + np.cos(np.pi * (steps - 1) / steps)), rel=1e-4)
