@@ -6,6 +6,9 @@ a restart's budget (ssvae.schedule.restart_epochs), once per training seed (init
 batch order), keep each member's test probabilities q(y|x) (moving-average weights), and print
 one JSON line per member; ``--summary`` then reads the saved probabilities and reports, per
 label set, each member's accuracy, their sd, and the accuracy of every average of 2 and of all.
+The probabilities (probs_seed*_t*.npy, 200 KB each) are not kept in the repository: the
+summary.jsonl files here were written from them before they were deleted; rerun the members
+(deterministic for a training seed) to rebuild them.
 
 A KEY=VALUE among the training seeds changes the config (e.g. train.learning_rate=0.001), so a
 change to the model is compared with the default on the very labels the loop chose, member by
