@@ -3,7 +3,7 @@ against labeling at random (the same model) and the plain baseline on the defaul
 mean ± sample sd over the seeds of a merged results folder (docs/results/<name>/results.csv).
 
     python scripts/results_figure.py --out docs/img/does-it-save-labels.png \
-        "bundled MNIST=docs/results/mnist-both" "Fashion-MNIST=docs/results/fashion-mnist-both-5seeds" ...
+        "bundled MNIST=docs/results/mnist-both" "Fashion-MNIST=docs/results/fashion-mnist-both-10seeds" ...
 
 Drawn with plotly and rendered to PNG by Debian's headless Chromium (Plotly.toImage), so it
 needs no image-export package.
