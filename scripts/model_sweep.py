@@ -108,29 +108,55 @@ def parse_value(v: str):
         return v
 
 
-def accuracy_fn(model):
+def probs_fn(model):
+    """q(y|x) of ``model``'s classifier (the encoder's mean, no dropout) over any number of
+    images: ``probs(params, images, bs=2000)`` in padded batches of ``bs``, one compile."""
     import jax
 
     from ssvae.models import to_float
 
     @jax.jit
-    def pred(params, images):
+    def batch(params, images):
         m = model.bind({"params": params})
         x = to_float(images)
         mean, _ = m.encode(x)
-        return m.classify(x, mean, deterministic=True).argmax(-1)
+        return jax.nn.softmax(m.classify(x, mean, deterministic=True))
 
-    def acc(params, images, truth, bs=2000):
+    def probs(params, images, bs=2000):
         out = []
         for s in range(0, len(images), bs):
             chunk = images[s:s + bs]
             pad = bs - len(chunk)
             if pad:
                 chunk = np.concatenate([chunk, np.zeros((pad,) + chunk.shape[1:], chunk.dtype)])
-            out.append(np.asarray(pred(params, chunk))[: bs - pad])
-        return float((np.concatenate(out) == truth).mean())
+            out.append(np.asarray(batch(params, chunk))[: bs - pad])
+        return np.concatenate(out)
 
-    return acc
+    return probs
+
+
+def accuracy_fn(model):
+    probs = probs_fn(model)
+    return lambda params, images, truth: float((probs(params, images).argmax(1) == truth).mean())
+
+
+def labels_from_picks(picks_csv: Path, strategy: str, seed: int, n: int, size: int) -> np.ndarray:
+    """The labeled set (-1 where unlabeled) a simulation's ``strategy`` had for ``seed`` when it
+    reached ``n`` labels, rebuilt round by round from its picks.csv."""
+    import csv
+
+    with Path(picks_csv).open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["strategy"] == strategy and int(r["seed"]) == seed]
+    lab = np.full(size, -1, np.int64)
+    for rnd in sorted({int(r["round"]) for r in rows}):
+        if (lab >= 0).sum() >= n:
+            break
+        for r in rows:
+            if int(r["round"]) == rnd:
+                lab[int(r["index"])] = int(r["label"])
+    if (lab >= 0).sum() != n:
+        raise SystemExit(f"seed {seed}: no round of {strategy} ends at {n} labels")
+    return lab
 
 
 def run_model(args) -> None:

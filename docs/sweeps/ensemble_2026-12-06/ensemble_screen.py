@@ -17,11 +17,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
-import jax  # noqa: E402
 
-from model_sweep import balanced_labels, load  # noqa: E402
+from model_sweep import balanced_labels, load, probs_fn  # noqa: E402
 from ssvae.config import load_config  # noqa: E402
-from ssvae.models import to_float  # noqa: E402
 from ssvae.schedule import resolve, restart_epochs, steps_per_epoch  # noqa: E402
 from ssvae.train import Trainer  # noqa: E402
 
@@ -35,20 +33,11 @@ def member(seed, lab, train_seed):
     cfg = resolve(load_config("default").with_overrides({"train.seed": train_seed}), ds.size)
     ep = restart_epochs(ds.size, cfg)
     tr = Trainer(cfg, ds)
-    model = tr.model
-
-    @jax.jit
-    def probs(params, x):
-        m = model.bind({"params": params})
-        xf = to_float(x)
-        mean, _ = m.encode(xf)
-        return jax.nn.softmax(m.classify(xf, mean, deterministic=True))
-
+    probs = probs_fn(tr.model)
     out_p = []
     for _ in range(ep):
         tr.train_epochs(1, lab)
-        out_p.append(np.concatenate([np.asarray(probs(tr.eval_params, X[s:s + 2000]))
-                                     for s in range(0, len(X), 2000)]))
+        out_p.append(probs(tr.eval_params, X))
     return ep, steps_per_epoch(ds.size, cfg), out_p
 
 

@@ -17,7 +17,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
-from model_sweep import load, parse_value  # noqa: E402
+from model_sweep import labels_from_picks, load, parse_value  # noqa: E402
 from ssvae.config import load_config  # noqa: E402
 from ssvae.schedule import resolve, restart_epochs  # noqa: E402
 from ssvae.train import Trainer  # noqa: E402
@@ -30,16 +30,9 @@ for v in sys.argv[6:]:
                           for kv in sets.split(",") if kv)
 ds = load(dname)
 with picks_csv.open(newline="") as fh:
-    rows = [r for r in csv.DictReader(fh) if r["strategy"] == strategy]
-for seed in sorted({int(r["seed"]) for r in rows}):
-    lab = np.full(ds.size, -1, np.int64)
-    for rnd in sorted({int(r["round"]) for r in rows if int(r["seed"]) == seed}):
-        if (lab >= 0).sum() >= n:
-            break
-        for r in rows:
-            if int(r["seed"]) == seed and int(r["round"]) == rnd:
-                lab[int(r["index"])] = int(r["label"])
-    assert (lab >= 0).sum() == n, f"seed {seed}: no round ends at {n} labels"
+    seeds = sorted({int(r["seed"]) for r in csv.DictReader(fh) if r["strategy"] == strategy})
+for seed in seeds:
+    lab = labels_from_picks(picks_csv, strategy, seed, n, ds.size)
     counts = np.bincount(lab[lab >= 0], minlength=ds.num_classes).tolist()
     for name, over in variants.items():
         cfg = resolve(load_config("default").with_overrides({"train.seed": seed, **over}), ds.size)

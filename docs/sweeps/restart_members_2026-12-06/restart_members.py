@@ -17,7 +17,6 @@ member, without the loop choosing other labels for it.
 usage: python docs/sweeps/restart_members_2026-12-06/restart_members.py DATASET PICKS.csv STRATEGY LABELS OUTDIR SEED TRAIN_SEED... [KEY=VALUE...]
        python docs/sweeps/restart_members_2026-12-06/restart_members.py --summary DATASET OUTDIR
 """
-import csv
 import itertools
 import json
 import sys
@@ -29,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
-from model_sweep import load, parse_value  # noqa: E402
+from model_sweep import labels_from_picks, load, parse_value, probs_fn  # noqa: E402
 
 if sys.argv[1] == "--summary":
     ds, outdir = load(sys.argv[2]), Path(sys.argv[3])
@@ -47,10 +46,7 @@ if sys.argv[1] == "--summary":
                           "all": round(acc(sum(ps.values())), 2)}))
     raise SystemExit
 
-import jax  # noqa: E402
-
 from ssvae.config import load_config  # noqa: E402
-from ssvae.models import to_float  # noqa: E402
 from ssvae.schedule import resolve, restart_epochs  # noqa: E402
 from ssvae.train import Trainer  # noqa: E402
 
@@ -60,31 +56,13 @@ train_seeds = [int(t) for t in sys.argv[7:] if "=" not in t]
 over = dict((kv.split("=", 1)[0], parse_value(kv.split("=", 1)[1])) for kv in sys.argv[7:] if "=" in kv)
 outdir.mkdir(parents=True, exist_ok=True)
 ds = load(dname)
-with picks_csv.open(newline="") as fh:
-    rows = [r for r in csv.DictReader(fh) if r["strategy"] == strategy and int(r["seed"]) == seed]
-lab = np.full(ds.size, -1, np.int64)
-for rnd in sorted({int(r["round"]) for r in rows}):
-    if (lab >= 0).sum() >= n:
-        break
-    for r in rows:
-        if int(r["round"]) == rnd:
-            lab[int(r["index"])] = int(r["label"])
-assert (lab >= 0).sum() == n, f"seed {seed}: no round ends at {n} labels"
+lab = labels_from_picks(picks_csv, strategy, seed, n, ds.size)
 for t in train_seeds:
     cfg = resolve(load_config("default").with_overrides({**over, "train.seed": t}), ds.size)
     t0 = time.perf_counter()
     tr = Trainer(cfg, ds)
     tr.train_epochs(restart_epochs(ds.size, cfg), lab)
-    model = tr.model
-
-    @jax.jit
-    def probs(params, x):
-        m = model.bind({"params": params})
-        xf = to_float(x)
-        return jax.nn.softmax(m.classify(xf, m.encode(xf)[0], deterministic=True))
-
-    X = ds.test_images
-    p = np.concatenate([np.asarray(probs(tr.eval_params, X[s:s + 2000])) for s in range(0, len(X), 2000)])
+    p = probs_fn(tr.model)(tr.eval_params, ds.test_images)
     np.save(outdir / f"probs_seed{seed}_t{t}.npy", p.astype(np.float16))
     rec = {"dataset": dname, "strategy": strategy, "labels": n, "seed": seed, "train_seed": t, "over": over,
            "test": round(float((p.argmax(1) == np.asarray(ds.test_truth)).mean()), 4),
