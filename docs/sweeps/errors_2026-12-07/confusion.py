@@ -1,0 +1,29 @@
+"""Where the default's Fashion-MNIST errors are at 100 labels (2026-12-07): per-class accuracy and
+the largest confusions of the restarts trained on the default loop's own 100 labels, seeds 0-2
+(training seed = seed), from their saved test probabilities:
+
+    for s in 0 1 2; do PYTHONPATH=scripts:. python docs/sweeps/restart_members_2026-12-06/restart_members.py \
+        fashion60k docs/sweeps/restart_members_2026-12-06/picks_default_seeds012.csv auto 100 /tmp/defmem $s $s; done
+    PYTHONPATH=scripts:. python docs/sweeps/errors_2026-12-07/confusion.py > docs/sweeps/errors_2026-12-07/confusion.txt
+"""
+import sys, glob, numpy as np
+sys.path[:0]=['scripts','.']
+from model_sweep import load, labels_from_picks
+ds=load('fashion60k'); y=np.asarray(ds.test_truth); names=[n.split('/')[0] for n in ds.class_names]
+tot=np.zeros((10,10))
+for s in [0,1,2]:
+    lab=labels_from_picks('docs/sweeps/restart_members_2026-12-06/picks_default_seeds012.csv','auto',s,100,ds.size)
+    cnt=np.bincount(lab[lab>=0],minlength=10)
+    p=np.load(f'/tmp/defmem/probs_seed{s}_t{s}.npy').astype(float).argmax(1)
+    C=np.zeros((10,10)); np.add.at(C,(y,p),1); tot+=C
+    print(f"seed {s}: acc {100*(p==y).mean():.1f}; labels per class", dict(zip(names,cnt.tolist())))
+    print("   per-class % right", dict(zip(names,np.round(100*np.diag(C)/C.sum(1)).astype(int).tolist())))
+tot/=3
+print("mean per-class % right", dict(zip(names,np.round(100*np.diag(tot)/tot.sum(1)).astype(int).tolist())))
+off=tot.copy(); np.fill_diagonal(off,0)
+err=off.sum()
+idx=np.dstack(np.unravel_index(np.argsort(-off.ravel()),off.shape))[0][:8]
+for i,j in idx: print(f"  {names[i]} -> {names[j]}: {off[i,j]/100:.1f} % of the test set, {100*off[i,j]/err:.0f} % of the errors")
+groups=[0,2,3,4,6]
+print("errors within T-shirt/pullover/dress/coat/shirt: %.0f %%"%(100*off[np.ix_(groups,groups)].sum()/err))
+print("errors among the upper-body four T-shirt/pullover/coat/shirt: %.0f %%"%(100*off[np.ix_([0,2,4,6],[0,2,4,6])].sum()/err))
