@@ -5,16 +5,22 @@ the largest confusions of the restarts trained on the default loop's own 100 lab
     for s in 0 1 2; do PYTHONPATH=scripts:. python docs/sweeps/restart_members_2026-12-06/restart_members.py \
         fashion60k docs/sweeps/restart_members_2026-12-06/picks_default_seeds012.csv auto 100 /tmp/defmem $s $s; done
     PYTHONPATH=scripts:. python docs/sweeps/errors_2026-12-07/confusion.py > docs/sweeps/errors_2026-12-07/confusion.txt
+
+The same for another loop's labels: ``confusion.py PICKS.csv PROBS_DIR`` (confusion_mixed.txt:
+the mixed-batch loop's picks, docs/sweeps/mixed_batch_2026-12-07/share0.33/seed{0,1,2}/picks.csv
+concatenated, its restarts' probabilities in PROBS_DIR).
 """
 import sys, glob, numpy as np
 sys.path[:0]=['scripts','.']
 from model_sweep import load, labels_from_picks
+picks, probs_dir = (sys.argv[1], sys.argv[2]) if len(sys.argv) > 2 else (
+    'docs/sweeps/restart_members_2026-12-06/picks_default_seeds012.csv', '/tmp/defmem')
 ds=load('fashion60k'); y=np.asarray(ds.test_truth); names=[n.split('/')[0] for n in ds.class_names]
 tot=np.zeros((10,10))
 for s in [0,1,2]:
-    lab=labels_from_picks('docs/sweeps/restart_members_2026-12-06/picks_default_seeds012.csv','auto',s,100,ds.size)
+    lab=labels_from_picks(picks,'auto',s,100,ds.size)
     cnt=np.bincount(lab[lab>=0],minlength=10)
-    p=np.load(f'/tmp/defmem/probs_seed{s}_t{s}.npy').astype(float).argmax(1)
+    p=np.load(f'{probs_dir}/probs_seed{s}_t{s}.npy').astype(float).argmax(1)
     C=np.zeros((10,10)); np.add.at(C,(y,p),1); tot+=C
     print(f"seed {s}: acc {100*(p==y).mean():.1f}; labels per class", dict(zip(names,cnt.tolist())))
     print("   per-class % right", dict(zip(names,np.round(100*np.diag(C)/C.sum(1)).astype(int).tolist())))
