@@ -36,7 +36,9 @@ train_seed = int(rest[0]) if rest and "=" not in rest[0] else seed
 over = dict((kv.split("=", 1)[0], parse_value(kv.split("=", 1)[1])) for kv in rest if "=" in kv)
 outdir.mkdir(parents=True, exist_ok=True)
 ds = load(dname)
-if str(picks_csv) == "balanced":
+truth_test = np.asarray(ds.test_truth)
+balanced = str(picks_csv) == "balanced"
+if balanced:
     lab = balanced_labels(np.asarray(ds.truth), n, seed)
 else:
     lab = labels_from_picks(picks_csv, strategy, seed, n, ds.size)
@@ -45,14 +47,14 @@ t0 = time.perf_counter()
 tr = Trainer(cfg, ds)
 tr.train_epochs(restart_epochs(ds.size, cfg), lab)
 probs = probs_fn(tr.model)
-stem = f"{'balanced' if str(picks_csv) == 'balanced' else 'picks'}{n}_seed{seed}_t{train_seed}"
+stem = f"{'balanced' if balanced else 'picks'}{n}_seed{seed}_t{train_seed}"
 pt = probs(tr.eval_params, ds.test_images)
 np.save(outdir / f"probs_test_{stem}.npy", pt.astype(np.float32))
 np.save(outdir / f"probs_pool_{stem}.npy", probs(tr.eval_params, ds.images).astype(np.float32))
 np.save(outdir / f"labels_{stem}.npy", lab.astype(np.int16))
-np.save(outdir / "test_truth.npy", np.asarray(ds.test_truth).astype(np.int16))
+np.save(outdir / "test_truth.npy", truth_test.astype(np.int16))
 rec = {"dataset": dname, "picks": str(picks_csv), "strategy": strategy, "n": n, "seed": seed, "train_seed": train_seed, "over": over,
-       "test": round(float((pt.argmax(1) == np.asarray(ds.test_truth)).mean()), 4),
+       "test": round(float((pt.argmax(1) == truth_test).mean()), 4),
        "seconds": round(time.perf_counter() - t0, 1)}
 print(json.dumps(rec), flush=True)
 with (outdir / "members.jsonl").open("a") as f:
