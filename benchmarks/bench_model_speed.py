@@ -66,7 +66,7 @@ def epoch_ratio(config: str, rounds: int) -> dict:
     from ssvae.config import load_config
     from ssvae.data import load_dataset
     from ssvae.objective import HYPER_KEYS, loss_fn
-    from ssvae.core import hyper_of, make_optimizer, static_of
+    from ssvae.core import hyper_of, make_optimizer, member, static_of
     from ssvae.train import Trainer
 
     ds = load_dataset("mnist")
@@ -93,7 +93,7 @@ def epoch_ratio(config: str, rounds: int) -> dict:
         updates, opt_state = tx.update(g, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
 
-    params = trainer.state.params
+    params = member(trainer.state.params, 0)  # the bare loop trains one model
     opt_state = tx.init(params)
     key = jax.random.PRNGKey(0)
     bare_state = {"params": params, "opt": opt_state, "step": 0}

@@ -109,18 +109,17 @@ def parse_value(v: str):
 
 
 def probs_fn(model):
-    """q(y|x) of ``model``'s classifier (the encoder's mean, no dropout) over any number of
-    images: ``probs(params, images, bs=2000)`` in padded batches of ``bs``, one compile."""
+    """q(y|x) of ``model``'s classifier (the encoder's mean, no dropout; the members'
+    average) over any number of images: ``probs(params, images, bs=2000)`` in padded batches
+    of ``bs``, one compile."""
     import jax
 
+    from ssvae.core import member_probs
     from ssvae.models import to_float
 
     @jax.jit
     def batch(params, images):
-        m = model.bind({"params": params})
-        x = to_float(images)
-        mean, _ = m.encode(x)
-        return jax.nn.softmax(m.classify(x, mean, deterministic=True))
+        return member_probs(params, to_float(images), model=model)
 
     def probs(params, images, bs=2000):
         out = []

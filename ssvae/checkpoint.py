@@ -5,7 +5,10 @@ The file is ``flax.serialization.msgpack_serialize`` of a plain dict:
 * ``format``   ``"ssvae-checkpoint/1"``
 * ``meta``     JSON text: the whole config, a fingerprint of the data set, epoch, step, the
                training history, the labels' fingerprint and count, versions, time
-* ``state``    parameters, EMA parameters, optimizer state and step (``to_state_dict``)
+* ``state``    parameters, EMA parameters, optimizer state and step (``to_state_dict``), each
+               but the step with a leading axis of ``meta["members"]`` members (files
+               written before members existed hold one model without that axis and are read
+               as one member)
 * ``key``      the base PRNG key; ``val_idx`` the fixed validation split; ``last_map`` the
                2-D map of the last prediction (so the next one stays aligned with it)
 
@@ -57,6 +60,7 @@ def save_checkpoint(snapshot, dataset, path) -> Path:
         "labels_fingerprint": snapshot.labels_fingerprint,
         "num_labels": int(snapshot.num_labels),
         "start_labels": snapshot.start_labels,
+        "members": snapshot.members,
         "versions": {"jax": jax.__version__, "flax": flax.__version__},
     }
     payload = {
@@ -143,10 +147,18 @@ def load_checkpoint(path, dataset, config=None):
             raise CheckpointError(f"{path}: was trained with train.seed={saved.train.seed}, but the "
                                   f"config asks for train.seed={config.train.seed}.")
         cfg = config
-    template = core.new_snapshot(cfg, dataset.name, dataset.size, dataset.image_shape,
-                                 dataset.num_classes)
-    target = serialization.to_state_dict(template.state)
+    members = meta.get("members")
     got = payload["state"]
+    if members is None:  # written before members existed: one model, no member axis
+        members = 1
+        if isinstance(got, dict):
+            got = {k: (v if k == "step" else jax.tree_util.tree_map(lambda x: np.asarray(x)[None], v))
+                   for k, v in got.items()}
+    if not isinstance(members, int) or isinstance(members, bool) or not 1 <= members <= 8:
+        raise CheckpointError(f"{path}: its member count {members!r} is not a count from 1 to 8.")
+    template = core.new_snapshot(cfg, dataset.name, dataset.size, dataset.image_shape,
+                                 dataset.num_classes, members)
+    target = serialization.to_state_dict(template.state)
     t_leaves, t_tree = jax.tree_util.tree_flatten(target)
     try:
         g_leaves, g_tree = jax.tree_util.tree_flatten(got)

@@ -35,9 +35,14 @@ if TYPE_CHECKING:  # pydantic is not needed to train (e.g. on a bare GPU host)
 
 @struct.dataclass
 class TrainState:
+    """Every leaf of ``params``, ``opt_state`` and ``ema_params`` has a leading *member* axis:
+    ``train.members`` models trained side by side on the same labels, each from its own seed
+    (:func:`member_seed`), whose class probabilities are averaged wherever they are read. A
+    single model is one member."""
+
     params: Any
     opt_state: Any
-    step: jax.Array
+    step: jax.Array  # shared by the members
     ema_params: Any  # exponential moving average of params (used to predict when enabled)
 
 
@@ -63,6 +68,10 @@ class Snapshot:
         return model_of(self.config, self.image_shape, self.num_classes)
 
     @property
+    def members(self) -> int:
+        return member_count(self.state.params)
+
+    @property
     def eval_params(self):
         """The weights used to evaluate and predict: the moving average when enabled."""
         return self.state.ema_params if self.config.train.ema_decay > 0 else self.state.params
@@ -72,6 +81,42 @@ class Snapshot:
 
 
 # -- building blocks -------------------------------------------------------------------------
+
+MEMBER_SEED_STRIDE = 1000  # member m of a model with seed s trains as a model of seed s + 1000·m
+
+
+def member_seed(seed: int, m: int) -> int:
+    """The seed member ``m`` trains with: its initial weights, batch order and randomness are
+    those of a single model with this seed (member 0: the model's own)."""
+    return int(seed) + MEMBER_SEED_STRIDE * int(m)
+
+
+def member_count(params) -> int:
+    return int(jax.tree_util.tree_leaves(params)[0].shape[0])
+
+
+def member(tree, m: int):
+    """Member ``m``'s slice of a tree with a leading member axis."""
+    return jax.tree_util.tree_map(lambda x: x[m], tree)
+
+
+def stacked(trees):
+    """Trees of the same structure → one tree with a leading member axis."""
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *trees)
+
+
+def member_keys(key, seed: int, members: int) -> jax.Array:
+    """The members' base PRNG keys: the model's own ``key`` for the first, ``PRNGKey`` of
+    :func:`member_seed` for the others."""
+    return jnp.stack([jnp.asarray(key)] + [jax.random.PRNGKey(member_seed(seed, m))
+                                           for m in range(1, members)])
+
+
+def members_for(config: Config, num_labels: int) -> int:
+    """How many members a model trained from fresh weights on ``num_labels`` labels has:
+    ``train.members`` once there are labels; a label-free model is one (the page's first model,
+    which only lays the images out and proposes the first ones to label)."""
+    return int(config.train.members) if num_labels > 0 else 1
 
 def model_of(config: Config, image_shape, num_classes: int) -> SSVAE:
     return SSVAE.from_config(config.model, tuple(image_shape), int(num_classes))
@@ -86,10 +131,13 @@ def make_optimizer(grad_clip: float) -> optax.GradientTransformation:
     )
 
 
-def set_hyperparams(opt_state, learning_rate: float, weight_decay: float):
-    """The optimizer state with a new learning rate and weight decay (found by name)."""
-    return optax.tree_utils.tree_set(opt_state, learning_rate=jnp.float32(learning_rate),
-                                     weight_decay=jnp.float32(weight_decay))
+def set_hyperparams(opt_state, learning_rate: float, weight_decay: float, members: int):
+    """The members' optimizer state with a new learning rate and weight decay (found by name)."""
+    def full(v):
+        return jnp.full((members,), v, jnp.float32)
+
+    return optax.tree_utils.tree_set(opt_state, learning_rate=full(learning_rate),
+                                     weight_decay=full(weight_decay))
 
 
 def static_of(cfg: Config, pool_size: int) -> Static:
@@ -133,26 +181,31 @@ def validation_split(name: str, n: int, seed: int, fraction: float, max_size: in
 
 
 @partial(jax.jit, static_argnames=("model", "grad_clip"))
-def init_state(model: SSVAE, key, sample, grad_clip: float) -> TrainState:
-    params = model.init(key, sample)["params"]
-    return TrainState(params=params, opt_state=make_optimizer(grad_clip).init(params),
-                      step=jnp.zeros((), jnp.int32), ema_params=params)
+def init_state(model: SSVAE, keys, sample, grad_clip: float) -> TrainState:
+    """One member per row of ``keys``."""
+    tx = make_optimizer(grad_clip)
+    params = stacked([model.init(keys[m], sample)["params"] for m in range(keys.shape[0])])
+    opt_state = stacked([tx.init(member(params, m)) for m in range(keys.shape[0])])
+    return TrainState(params=params, opt_state=opt_state, step=jnp.zeros((), jnp.int32),
+                      ema_params=params)
 
 
-def initial_state(config: Config, image_shape, num_classes: int) -> TrainState:
-    """Freshly initialised weights and optimizer for ``config``'s model (from ``train.seed``)."""
+def initial_state(config: Config, image_shape, num_classes: int, members: int = 1) -> TrainState:
+    """Freshly initialised weights and optimizer for ``config``'s model: ``members`` of them,
+    member m's from seed :func:`member_seed` (``train.seed`` for the first)."""
     t = config.train
     model = model_of(config, image_shape, num_classes)
-    key = jax.random.fold_in(jax.random.PRNGKey(t.seed), 0x5eed)
+    keys = jnp.stack([jax.random.fold_in(jax.random.PRNGKey(member_seed(t.seed, m)), 0x5eed)
+                      for m in range(members)])
     sample = jnp.zeros((1, *image_shape), jnp.float32)
-    return init_state(model, key, sample, float(t.grad_clip))
+    return init_state(model, keys, sample, float(t.grad_clip))
 
 
-def new_snapshot(config: Config, dataset_name: str, size: int, image_shape, num_classes: int
-                 ) -> Snapshot:
+def new_snapshot(config: Config, dataset_name: str, size: int, image_shape, num_classes: int,
+                 members: int = 1) -> Snapshot:
     """A freshly initialised model for a data set (weights from ``train.seed``)."""
     t = config.train
-    return Snapshot(config=config, state=initial_state(config, image_shape, num_classes),
+    return Snapshot(config=config, state=initial_state(config, image_shape, num_classes, members),
                     key=jax.random.PRNGKey(t.seed),
                     val_idx=validation_split(dataset_name, size, t.seed, t.val_fraction, t.val_max),
                     image_shape=tuple(image_shape), num_classes=int(num_classes))
@@ -161,7 +214,8 @@ def new_snapshot(config: Config, dataset_name: str, size: int, image_shape, num_
 def restarted(snapshot: Snapshot) -> Snapshot:
     """``snapshot`` with freshly initialised weights and optimizer (those of its config's seed)
     that keeps its epoch count, history, validation split and map, so that curves and the map
-    go on across the restart."""
+    go on across the restart. One member: the first run on labels sets the members
+    (:func:`members_for`)."""
     return snapshot.replace(state=initial_state(snapshot.config, snapshot.image_shape,
                                                 snapshot.num_classes),
                             history=list(snapshot.history), start_labels=None)
@@ -177,69 +231,97 @@ def is_finite(state: TrainState) -> bool:
 # -- the jitted functions -------------------------------------------------------------------
 
 @partial(jax.jit, static_argnames=("model", "st", "grad_clip"))
-def train_step(state: TrainState, images, labels, u_idx, l_idx, i, label_mask, base_key, hp, *,
+def train_step(state: TrainState, images, labels, u_idx, l_idx, i, label_mask, keys, hp, *,
                model: SSVAE, st: Static, grad_clip: float):
-    """One optimizer step: gather the batch by index from the device-resident images (row
-    ``i`` of an epoch's ``u_idx``/``l_idx``), compute the loss and its gradient, update the
-    weights and their moving average. Returns the new state and the loss terms."""
+    """One optimizer step of every member: gather its batch by index from the device-resident
+    images (row ``i`` of its epoch's ``u_idx[m]``/``l_idx[m]``), compute the loss and its
+    gradient from its key (``keys[m]``), update its weights and their moving average. The
+    members are independent models (each clips its own gradient). Returns the new state and
+    the loss terms averaged over the members."""
     tx = make_optimizer(grad_clip)
-    ub = jax.lax.dynamic_index_in_dim(u_idx, i, keepdims=False)
-    lb = jax.lax.dynamic_index_in_dim(l_idx, i, keepdims=False)
-    key = jax.random.fold_in(base_key, state.step)
     grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
-    (_, metrics), grads = grad_fn(state.params, model, images[ub], images[lb], labels[lb],
-                                  label_mask, key, state.step, {k: hp[k] for k in HYPER_KEYS}, st)
-    updates, opt_state = tx.update(grads, state.opt_state, state.params)
-    params = optax.apply_updates(state.params, updates)
+    hyper = {k: hp[k] for k in HYPER_KEYS}
     d = jnp.minimum(hp["ema_decay"], (1.0 + state.step) / (10.0 + state.step))
-    ema = jax.tree_util.tree_map(lambda e, p: d * e + (1.0 - d) * p, state.ema_params, params)
-    return TrainState(params=params, opt_state=opt_state, step=state.step + 1,
-                      ema_params=ema), metrics
+    outs = []
+    for m in range(keys.shape[0]):
+        params, opt_state = member(state.params, m), member(state.opt_state, m)
+        ub = jax.lax.dynamic_index_in_dim(u_idx[m], i, keepdims=False)
+        lb = jax.lax.dynamic_index_in_dim(l_idx[m], i, keepdims=False)
+        key = jax.random.fold_in(keys[m], state.step)
+        (_, metrics), grads = grad_fn(params, model, images[ub], images[lb], labels[lb],
+                                      label_mask, key, state.step, hyper, st)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        params = optax.apply_updates(params, updates)
+        ema = jax.tree_util.tree_map(lambda e, p: d * e + (1.0 - d) * p,
+                                     member(state.ema_params, m), params)
+        outs.append((params, opt_state, ema, metrics))
+    params, opt_state, ema, metrics = stacked(outs)
+    return (TrainState(params=params, opt_state=opt_state, step=state.step + 1, ema_params=ema),
+            jax.tree_util.tree_map(lambda v: v.mean(0), metrics))
 
 
 @partial(jax.jit, static_argnames=("model", "st"))
 def eval_sums(params, images, key, *, model: SSVAE, st: Static) -> dict:
-    """The unlabeled bound's terms summed over a batch of validation images."""
-    out = eval_bound(params, model, images, key, st)
-    return {k: v.sum() for k, v in out.items()}
+    """The unlabeled bound's terms summed over a batch of validation images (the members'
+    mean)."""
+    outs = [eval_bound(member(params, m), model, images, key, st)
+            for m in range(member_count(params))]
+    return {k: jnp.mean(jnp.stack([o[k].sum() for o in outs])) for k in outs[0]}
+
+
+def member_probs(params, x, *, model: SSVAE):
+    """q(y|x) of a batch of float images: the members' probabilities averaged."""
+    def one(p):
+        mm = model.bind({"params": p})
+        mean, _ = mm.encode(x)
+        return jax.nn.softmax(mm.classify(x, mean, deterministic=True))
+
+    return jnp.mean(jnp.stack([one(member(params, m)) for m in range(member_count(params))]), 0)
 
 
 @partial(jax.jit, static_argnames=("model",))
 def classify_batch(params, images, truth, valid, *, model: SSVAE):
-    """Predicted classes of a (padded) batch and the summed cross-entropy of its valid rows."""
-    m = model.bind({"params": params})
-    x = to_float(images)
-    mean, _ = m.encode(x)
-    logits = m.classify(x, mean, deterministic=True)
-    nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), truth[:, None], axis=-1)[:, 0]
-    return jnp.sum(nll * valid), logits.argmax(-1)
+    """Predicted classes of a (padded) batch and the summed cross-entropy of its valid rows
+    (of the members' averaged probabilities)."""
+    probs = member_probs(params, to_float(images), model=model)
+    nll = -jnp.log(jnp.clip(jnp.take_along_axis(probs, truth[:, None], axis=-1)[:, 0], 1e-30))
+    return jnp.sum(nll * valid), probs.argmax(-1)
 
 
 @partial(jax.jit, static_argnames=("model", "mc_samples"))
 def predict_batch(params, images, key, *, model: SSVAE, mc_samples: int):
     """Per image: latent mean, class probabilities, uint8 reconstruction, BALD score and the
-    classifier's hidden features (what the map is drawn from)."""
-    m = model.bind({"params": params})
+    classifier's hidden features (what the map is drawn from). The probabilities are the
+    members' average and BALD's samples are every member's; the latent, reconstruction and
+    features are the first member's (one map, one latent space)."""
     x = to_float(images)
-    mean, logvar = m.encode(x)
-    h = m.classifier_features(x, mean)
-    logits = m.classifier_head(h, True)
-    probs = jax.nn.softmax(logits)
-    y = jax.nn.one_hot(logits.argmax(-1), model.num_classes, dtype=mean.dtype)
-    recon = jnp.round(jax.nn.sigmoid(m.decode(mean, y)) * 255.0).astype(jnp.uint8)
-    if model.classifier_input == "latent":
-        def one(k):
-            z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(k, mean.shape)
-            return jax.nn.softmax(m.classify(x, z, True))
-        mc = jax.vmap(one)(jax.random.split(key, mc_samples))
-    elif model.classifier_dropout > 0:
-        # S sampled networks: one dropout mask per sample, shared by every image, as in
-        # MC-dropout BALD (and S×width random numbers instead of S×N×width)
-        keep = 1.0 - model.classifier_dropout
-        masks = jax.random.bernoulli(key, keep, (mc_samples, h.shape[-1])).astype(h.dtype) / keep
-        mc = jax.nn.softmax(jax.vmap(lambda mk: m.classifier_head_masked(h, mk))(masks))
-    else:
-        mc = probs[None]
+    probs, mcs = [], []
+    for i in range(member_count(params)):
+        m = model.bind({"params": member(params, i)})
+        mean_i, logvar = m.encode(x)
+        h_i = m.classifier_features(x, mean_i)
+        logits = m.classifier_head(h_i, True)
+        probs.append(jax.nn.softmax(logits))
+        k = jax.random.fold_in(key, i) if i else key
+        if model.classifier_input == "latent":
+            def one(kk):
+                z = mean_i + jnp.exp(0.5 * logvar) * jax.random.normal(kk, mean_i.shape)
+                return jax.nn.softmax(m.classify(x, z, True))
+            mcs.append(jax.vmap(one)(jax.random.split(k, mc_samples)))
+        elif model.classifier_dropout > 0:
+            # S sampled networks: one dropout mask per sample, shared by every image, as in
+            # MC-dropout BALD (and S×width random numbers instead of S×N×width)
+            keep = 1.0 - model.classifier_dropout
+            masks = jax.random.bernoulli(k, keep, (mc_samples, h_i.shape[-1])).astype(h_i.dtype) / keep
+            mcs.append(jax.nn.softmax(jax.vmap(lambda mk: m.classifier_head_masked(h_i, mk))(masks)))
+        else:
+            mcs.append(probs[-1][None])
+        if i == 0:
+            mean, h, first = mean_i, h_i, m
+            y = jax.nn.one_hot(logits.argmax(-1), model.num_classes, dtype=mean.dtype)
+            recon = jnp.round(jax.nn.sigmoid(first.decode(mean, y)) * 255.0).astype(jnp.uint8)
+    probs = jnp.mean(jnp.stack(probs), 0)
+    mc = jnp.concatenate(mcs)
     pm = mc.mean(0)
     h_mean = -jnp.sum(pm * jnp.log(jnp.clip(pm, 1e-12)), -1)
     mean_h = -jnp.sum(mc * jnp.log(jnp.clip(mc, 1e-12)), -1).mean(0)

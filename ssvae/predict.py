@@ -77,8 +77,9 @@ def component_batch(params, images, *, model):
 
 def mixture_components(snapshot: core.Snapshot, images, batch_size: int
                        ) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
-    """(π, component per image) of a mixture-prior model; (None, None) for the normal prior."""
-    model, params = snapshot.model, snapshot.eval_params
+    """(π, component per image) of a mixture-prior model (its first member, whose latent
+    space the map shows); (None, None) for the normal prior."""
+    model, params = snapshot.model, core.member(snapshot.eval_params, 0)
     if model.prior != "mixture":
         return None, None
     log_pi = jax.nn.log_softmax(params["prior_logits"])

@@ -142,21 +142,28 @@ class Trainer:
         return epochs_for(self.dataset.size, self.config, retrain=retrain)
 
     # -- training -------------------------------------------------------------------------
-    def _epoch_indices(self, epoch: int, labels: np.ndarray):
+    def _epoch_indices(self, epoch: int, labels: np.ndarray, members: int):
+        """Every member's batches of an epoch: member m's order is that of a single model of
+        seed :func:`ssvae.core.member_seed` (m)."""
         t = self.config.train
-        rng = np.random.default_rng([t.seed, epoch, 2])
         train = self.train_idx
         steps = self.steps_per_epoch()
-        perm = rng.permutation(train)
-        extra = steps * t.batch_size - perm.size
-        if extra > 0:  # fill the last batch with other images of this epoch
-            perm = np.concatenate([perm, rng.choice(train, size=extra, replace=extra > train.size)])
         labeled = np.flatnonzero(labels >= 0)
-        if labeled.size:
-            lidx = rng.choice(labeled, size=(steps, t.labeled_batch_size), replace=True)
-        else:
-            lidx = np.zeros((steps, t.labeled_batch_size), dtype=np.int64)
-        return (perm.reshape(steps, t.batch_size).astype(np.int32), lidx.astype(np.int32),
+        us, ls = [], []
+        for m in range(members):
+            rng = np.random.default_rng([core.member_seed(t.seed, m), epoch, 2])
+            perm = rng.permutation(train)
+            extra = steps * t.batch_size - perm.size
+            if extra > 0:  # fill the last batch with other images of this epoch
+                perm = np.concatenate([perm, rng.choice(train, size=extra,
+                                                        replace=extra > train.size)])
+            if labeled.size:
+                lidx = rng.choice(labeled, size=(steps, t.labeled_batch_size), replace=True)
+            else:
+                lidx = np.zeros((steps, t.labeled_batch_size), dtype=np.int64)
+            us.append(perm.reshape(steps, t.batch_size))
+            ls.append(lidx)
+        return (np.stack(us).astype(np.int32), np.stack(ls).astype(np.int32),
                 np.float32(1.0 if labeled.size else 0.0))
 
     def train_epochs(self, n: int, labels=None, on_progress: ProgressFn | None = None,
@@ -172,8 +179,13 @@ class Trainer:
         t = self.config.train
         lab = labels_to_array(labels, self.dataset.size, self.dataset.num_classes)
         snap.num_labels = int((lab >= 0).sum())
-        if snap.start_labels is None and int(snap.state.step) == 0:
-            snap.start_labels = snap.num_labels
+        if int(snap.state.step) == 0:  # fresh weights: as many members as these labels ask for
+            if snap.start_labels is None:
+                snap.start_labels = snap.num_labels
+            members = core.members_for(self.config, snap.num_labels)
+            if snap.members != members:
+                snap.state = core.initial_state(self.config, snap.image_shape, snap.num_classes,
+                                                members)
         snap.labels_fingerprint = labels_fingerprint(
             {int(s): int(lab[s]) for s in np.flatnonzero(lab >= 0)})
         steps = self.steps_per_epoch()
@@ -181,15 +193,17 @@ class Trainer:
         static = {"model": snap.model, "st": core.static_of(self.config, self.dataset.size),
                   "grad_clip": float(t.grad_clip)}
         labels_dev = jax.device_put(lab)
-        snap.state = snap.state.replace(
-            opt_state=core.set_hyperparams(snap.state.opt_state, t.learning_rate, t.weight_decay))
+        members = snap.members
+        keys = core.member_keys(snap.key, t.seed, members)
+        snap.state = snap.state.replace(opt_state=core.set_hyperparams(
+            snap.state.opt_state, t.learning_rate, t.weight_decay, members))
         t0 = time.perf_counter()
         done, stopped, early = 0, False, False
         best, since_best = math.inf, 0
         new_entries = []
         for e in range(int(n)):
             epoch_start = time.perf_counter()
-            u_idx, l_idx, lmask = self._epoch_indices(snap.epoch, lab)
+            u_idx, l_idx, lmask = self._epoch_indices(snap.epoch, lab, members)
             u_dev, l_dev = jax.device_put(u_idx), jax.device_put(l_idx)
             state = snap.state
             chunk, all_metrics = [], []
@@ -198,7 +212,7 @@ class Trainer:
                     stopped = True
                     break
                 state, metrics = core.train_step(state, self._images, labels_dev, u_dev, l_dev, i,
-                                                 lmask, snap.key, hp, **static)
+                                                 lmask, keys, hp, **static)
                 chunk.append(metrics)
                 if len(chunk) > IN_FLIGHT:  # keep at most IN_FLIGHT steps queued, so a stop
                     jax.block_until_ready(chunk[-1 - IN_FLIGHT])  # acts within a step or two
