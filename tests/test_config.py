@@ -8,7 +8,7 @@ from ssvae.errors import ConfigError
 from ssvae.paths import configs_root
 
 
-@pytest.mark.parametrize("name", ["default", "quick", "mixture", "fixmatch", "dense"])
+@pytest.mark.parametrize("name", ["default", "quick", "mixture", "fixmatch", "dense", "pair"])
 def test_shipped_configs_load(name):
     cfg = load_config(name)
     assert isinstance(cfg, Config)
@@ -24,6 +24,14 @@ def test_dense_is_the_default_but_its_classifier():
     assert dense.model.model_copy(update={"classifier": default.model.classifier}) == default.model
     assert dense.train.model_copy(update={"classification_weight": default.train.classification_weight}) \
         == default.train
+
+
+def test_pair_is_the_default_with_two_members():
+    """configs/pair.yaml copies default.yaml with train.members 2; it must not drift."""
+    pair, default = load_config("pair"), load_config("default")
+    assert default.train.members == 1 and pair.train.members == 2
+    assert pair.train.model_copy(update={"members": 1}) == default.train
+    assert pair.model_copy(update={"train": default.train}) == default
 
 
 def test_quick_is_smaller_than_default():

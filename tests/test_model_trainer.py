@@ -124,7 +124,7 @@ def test_validation_split_is_fixed_and_labels_are_never_held_out(ds):
     s = int(a.val_idx[0])
     lab = np.full(ds.size, -1)
     lab[s] = int(ds.truth[s])
-    _, lidx, mask = a._epoch_indices(0, lab)
+    _, lidx, mask = a._epoch_indices(0, lab, members=2)
     assert mask == 1.0 and (lidx == s).all()
 
 
