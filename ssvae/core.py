@@ -290,43 +290,42 @@ def classify_batch(params, images, truth, valid, *, model: SSVAE):
 
 @partial(jax.jit, static_argnames=("model", "mc_samples"))
 def predict_batch(params, images, key, *, model: SSVAE, mc_samples: int):
-    """Per image: latent mean, class probabilities, uint8 reconstruction, BALD score and the
-    classifier's hidden features (what the map is drawn from). The probabilities are the
-    members' average and BALD's samples are every member's; the latent, reconstruction and
-    features are the first member's (one map, one latent space)."""
+    """Per image: latent mean, class probabilities (the members' average), the first member's
+    class probabilities, uint8 reconstruction, BALD score and the classifier's hidden features
+    (what the map is drawn from). Everything but the averaged probabilities is the first
+    member's: one latent space, one map, and the uncertainty the queue ranks by (the
+    uncertainty of the average over-asks where the members disagree; docs/MODEL.md)."""
+    m = model.bind({"params": member(params, 0)})
     x = to_float(images)
-    probs, mcs = [], []
-    for i in range(member_count(params)):
-        m = model.bind({"params": member(params, i)})
-        mean_i, logvar = m.encode(x)
-        h_i = m.classifier_features(x, mean_i)
-        logits = m.classifier_head(h_i, True)
-        probs.append(jax.nn.softmax(logits))
-        k = jax.random.fold_in(key, i) if i else key
-        if model.classifier_input == "latent":
-            def one(kk):
-                z = mean_i + jnp.exp(0.5 * logvar) * jax.random.normal(kk, mean_i.shape)
-                return jax.nn.softmax(m.classify(x, z, True))
-            mcs.append(jax.vmap(one)(jax.random.split(k, mc_samples)))
-        elif model.classifier_dropout > 0:
-            # S sampled networks: one dropout mask per sample, shared by every image, as in
-            # MC-dropout BALD (and S×width random numbers instead of S×N×width)
-            keep = 1.0 - model.classifier_dropout
-            masks = jax.random.bernoulli(k, keep, (mc_samples, h_i.shape[-1])).astype(h_i.dtype) / keep
-            mcs.append(jax.nn.softmax(jax.vmap(lambda mk: m.classifier_head_masked(h_i, mk))(masks)))
-        else:
-            mcs.append(probs[-1][None])
-        if i == 0:
-            mean, h, first = mean_i, h_i, m
-            y = jax.nn.one_hot(logits.argmax(-1), model.num_classes, dtype=mean.dtype)
-            recon = jnp.round(jax.nn.sigmoid(first.decode(mean, y)) * 255.0).astype(jnp.uint8)
-    probs = jnp.mean(jnp.stack(probs), 0)
-    mc = jnp.concatenate(mcs)
+    mean, logvar = m.encode(x)
+    h = m.classifier_features(x, mean)
+    logits = m.classifier_head(h, True)
+    first = jax.nn.softmax(logits)
+    probs = first
+    if member_count(params) > 1:
+        others = jax.tree_util.tree_map(lambda v: v[1:], params)
+        probs = (first + member_probs(others, x, model=model) * (member_count(others))) \
+            / member_count(params)
+    y = jax.nn.one_hot(logits.argmax(-1), model.num_classes, dtype=mean.dtype)
+    recon = jnp.round(jax.nn.sigmoid(m.decode(mean, y)) * 255.0).astype(jnp.uint8)
+    if model.classifier_input == "latent":
+        def one(k):
+            z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(k, mean.shape)
+            return jax.nn.softmax(m.classify(x, z, True))
+        mc = jax.vmap(one)(jax.random.split(key, mc_samples))
+    elif model.classifier_dropout > 0:
+        # S sampled networks: one dropout mask per sample, shared by every image, as in
+        # MC-dropout BALD (and S×width random numbers instead of S×N×width)
+        keep = 1.0 - model.classifier_dropout
+        masks = jax.random.bernoulli(key, keep, (mc_samples, h.shape[-1])).astype(h.dtype) / keep
+        mc = jax.nn.softmax(jax.vmap(lambda mk: m.classifier_head_masked(h, mk))(masks))
+    else:
+        mc = first[None]
     pm = mc.mean(0)
     h_mean = -jnp.sum(pm * jnp.log(jnp.clip(pm, 1e-12)), -1)
     mean_h = -jnp.sum(mc * jnp.log(jnp.clip(mc, 1e-12)), -1).mean(0)
     bald = jnp.maximum(h_mean - mean_h, 0.0)
-    return mean, probs, recon, bald, h
+    return mean, probs, first, recon, bald, h
 
 
 def pad_batch(x, size: int):

@@ -5,7 +5,8 @@ batches (one compile, the last batch padded) and returns a :class:`ssvae.predict
 with the latent mean, the 2-D map, class probabilities, uint8 reconstructions and all
 uncertainty scores (entropy, margin, least confidence from the probabilities; BALD from
 Monte-Carlo samples: dropout masks on the classifier head, or z samples when the classifier reads
-the latent code).
+the latent code). A model of several members (``train.members``) predicts the members' average
+class probabilities; everything else, the uncertainty scores included, is its first member's.
 
 The map is drawn from the classifier's hidden features, not from z: in M2 the latent z is
 the *style* left over once the class is known, so its projection mixes the classes, while the
@@ -111,7 +112,7 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
     t = snapshot.config.train
     model, params = snapshot.model, snapshot.eval_params
     bs = min(t.eval_batch_size, max(16, images.shape[0]))
-    latent, probs, recon, bald, features = core.batched(
+    latent, probs, first_probs, recon, bald, features = core.batched(
         lambda x, k: core.predict_batch(params, x, k, model=model, mc_samples=t.mc_samples),
         images, bs, jax.random.fold_in(snapshot.key, 0xBA1D))
     weights, component = mixture_components(snapshot, images, bs)
@@ -136,7 +137,7 @@ def predict(snapshot: core.Snapshot, images, dataset_name: str,
         if context is None:
             context = image_features(np.asarray(images), seed=t.seed)
         image_embedding = np.ascontiguousarray(context[:, :EMBEDDING_DIMS], dtype=np.float32)
-    scores = probability_scores(probs)
+    scores = probability_scores(first_probs)  # the first member's, as its BALD (predict_batch)
     scores["bald"] = bald.astype(np.float32)
     meta = {"epoch": snapshot.epoch, "step": int(snapshot.state.step),
             "labels_fingerprint": snapshot.labels_fingerprint, "num_labels": snapshot.num_labels,
