@@ -122,8 +122,9 @@ class TrainConfig(Section):
     # model restarts
     restart_unlabeled: bool = True
     restart_growth: float = Field(2.0, ge=0, le=1_000_000)
-    # models trained side by side on the labels, each from its own seed, q(y|x) their average
-    # (ssvae/core.py: TrainState); a label-free model is always one (docs/MODEL.md)
+    # models trained side by side on the labels, each from its own seed: the classes are their
+    # average, the queue ranks by the first one's doubts (ssvae/core.py: TrainState); a
+    # label-free model is always one (docs/MODEL.md)
     members: int = Field(1, ge=1, le=8)
     batch_size: int = Field(256, ge=8, le=65_536)  # unlabeled images per step
     labeled_batch_size: int = Field(64, ge=1, le=65_536)  # labeled images per step (oversampled)

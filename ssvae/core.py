@@ -37,8 +37,9 @@ if TYPE_CHECKING:  # pydantic is not needed to train (e.g. on a bare GPU host)
 class TrainState:
     """Every leaf of ``params``, ``opt_state`` and ``ema_params`` has a leading *member* axis:
     ``train.members`` models trained side by side on the same labels, each from its own seed
-    (:func:`member_seed`), whose class probabilities are averaged wherever they are read. A
-    single model is one member."""
+    (:func:`member_seed`), whose class probabilities are averaged wherever classes are read
+    (the queue's uncertainty is the first member's, :func:`predict_batch`). A single model is
+    one member."""
 
     params: Any
     opt_state: Any
