@@ -132,13 +132,14 @@ def make_optimizer(grad_clip: float) -> optax.GradientTransformation:
     )
 
 
-def set_hyperparams(opt_state, learning_rate: float, weight_decay: float, members: int):
-    """The members' optimizer state with a new learning rate and weight decay (found by name)."""
-    def full(v):
-        return jnp.full((members,), v, jnp.float32)
+def set_hyperparams(opt_state, learning_rate: float, weight_decay: float):
+    """The members' optimizer state with a new learning rate and weight decay (found by name;
+    one value per member, in the shape the state holds)."""
+    def full(name, v):
+        return jnp.full(jnp.shape(optax.tree_utils.tree_get(opt_state, name)), v, jnp.float32)
 
-    return optax.tree_utils.tree_set(opt_state, learning_rate=full(learning_rate),
-                                     weight_decay=full(weight_decay))
+    return optax.tree_utils.tree_set(opt_state, learning_rate=full("learning_rate", learning_rate),
+                                     weight_decay=full("weight_decay", weight_decay))
 
 
 def static_of(cfg: Config, pool_size: int) -> Static:
@@ -302,11 +303,10 @@ def predict_batch(params, images, key, *, model: SSVAE, mc_samples: int):
     h = m.classifier_features(x, mean)
     logits = m.classifier_head(h, True)
     first = jax.nn.softmax(logits)
-    probs = first
-    if member_count(params) > 1:
+    probs, n = first, member_count(params)
+    if n > 1:  # the others' average, weighted with the first's
         others = jax.tree_util.tree_map(lambda v: v[1:], params)
-        probs = (first + member_probs(others, x, model=model) * (member_count(others))) \
-            / member_count(params)
+        probs = (first + (n - 1) * member_probs(others, x, model=model)) / n
     y = jax.nn.one_hot(logits.argmax(-1), model.num_classes, dtype=mean.dtype)
     recon = jnp.round(jax.nn.sigmoid(m.decode(mean, y)) * 255.0).astype(jnp.uint8)
     if model.classifier_input == "latent":

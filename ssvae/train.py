@@ -195,8 +195,8 @@ class Trainer:
         labels_dev = jax.device_put(lab)
         members = snap.members
         keys = core.member_keys(snap.key, t.seed, members)
-        snap.state = snap.state.replace(opt_state=core.set_hyperparams(
-            snap.state.opt_state, t.learning_rate, t.weight_decay, members))
+        snap.state = snap.state.replace(
+            opt_state=core.set_hyperparams(snap.state.opt_state, t.learning_rate, t.weight_decay))
         t0 = time.perf_counter()
         done, stopped, early = 0, False, False
         best, since_best = math.inf, 0
