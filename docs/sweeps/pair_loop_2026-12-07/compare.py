@@ -1,6 +1,6 @@
 """The pair's loops against the single model's on the same seeds, paired per seed.
 
-    python docs/sweeps/pair_loop_2026-12-07/compare.py
+    PYTHONPATH=. python docs/sweeps/pair_loop_2026-12-07/compare.py
 
 Reads `queue_from_first/auto-seed*/results.csv` (the pair, queue from the first member) and the
 default's 10-seed results (`docs/results/fashion-mnist-both-10seeds/results.csv`); prints test
@@ -9,9 +9,10 @@ error (sample sd of the per-seed differences / sqrt(n)) and the per-seed changes
 """
 from __future__ import annotations
 
-import csv
 import statistics
 from pathlib import Path
+
+from ssvae.simulate import read_rows
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -20,10 +21,9 @@ SINGLE = ROOT / "docs/results/fashion-mnist-both-10seeds/results.csv"
 
 def auto_rows(path: Path) -> dict[int, dict[int, float]]:
     out: dict[int, dict[int, float]] = {}
-    with open(path) as f:
-        for row in csv.DictReader(f):
-            if row["strategy"] == "auto":
-                out.setdefault(int(row["seed"]), {})[int(row["labels"])] = 100 * float(row["accuracy"])
+    for row in read_rows(path):
+        if row["strategy"] == "auto":
+            out.setdefault(row["seed"], {})[row["labels"]] = 100 * row["accuracy"]
     return out
 
 
