@@ -146,6 +146,7 @@ class TrainConfig(Section):
     augment_shift: int = Field(2, ge=0, le=8)  # random translation (pixels) of classifier inputs
     augment_rotate: float = Field(15.0, ge=0, le=180)  # random rotation (degrees); >0 uses affine
     augment_scale: float = Field(0.1, ge=0, lt=1)  # random zoom (fraction); >0 uses affine
+    augment_intensity: float = Field(0.0, ge=0, lt=1)  # labeled views: a random gamma and gain, each within ±this (0 = off; docs/MODEL.md)
     ema_decay: float = Field(0.9, ge=0, lt=1)  # predict with an exponential moving average of weights
     val_fraction: float = Field(0.1, ge=0, lt=1)  # images (never labels) held out for validation
     val_max: int = Field(2000, ge=0)

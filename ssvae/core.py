@@ -150,7 +150,8 @@ def static_of(cfg: Config, pool_size: int) -> Static:
                   unlabeled=unlabeled_for(pool_size, cfg),
                   augment_shift=int(t.augment_shift), augment_rotate=float(t.augment_rotate),
                   augment_scale=float(t.augment_scale),
-                  use_consistency=bool(t.consistency_weight > 0))
+                  use_consistency=bool(t.consistency_weight > 0),
+                  augment_intensity=float(t.augment_intensity))
 
 
 def hyper_of(t: TrainConfig, steps_per_epoch: int, num_train: int, dirichlet_alpha) -> dict:

@@ -26,6 +26,7 @@ class Static:
     augment_rotate: float = 0.0
     augment_scale: float = 0.0
     use_consistency: bool = False
+    augment_intensity: float = 0.0
 
     @property
     def augments(self) -> bool:
@@ -67,6 +68,17 @@ def random_affine(key, x, shift: float, rotate_deg: float, scale: float):
                           for ch in range(c)], axis=-1)
 
     return jax.vmap(one)(x, ang, sc, tr)
+
+
+def random_intensity(key, x, amount: float):
+    """Each image's pixels ``x ** g * f``, clipped to [0, 1], with log g and f − 1 drawn
+    uniformly from [−amount, amount] per image: darker and lighter, flatter and harsher
+    versions of the same shapes (a black background stays black)."""
+    k_g, k_f = jax.random.split(key)
+    shape = (x.shape[0],) + (1,) * (x.ndim - 1)
+    g = jnp.exp(amount * jax.random.uniform(k_g, shape, minval=-1.0, maxval=1.0))
+    f = 1.0 + amount * jax.random.uniform(k_f, shape, minval=-1.0, maxval=1.0)
+    return jnp.clip(jnp.power(jnp.clip(x, 1e-6, 1.0), g) * f, 0.0, 1.0)
 
 
 def augment(key, x, st: "Static"):
@@ -181,6 +193,8 @@ def loss_fn(params, model: SSVAE, images_u, images_l, labels_l, label_mask, key,
         zla = sample_z(k_za, *m.encode(xla)) if latent_cls else z_l
     else:
         xla, zla = xl, z_l
+    if st.augment_intensity > 0:  # its own key: the default's random numbers stay as they were
+        xla = random_intensity(jax.random.fold_in(key, 11), xla, st.augment_intensity)
     logits_l = m.classify(xla, zla, deterministic=False)
     ce = losses.cross_entropy(logits_l, labels_l)
 

@@ -45,7 +45,8 @@ def test_trainer_and_predict_on_colour_images(encoder):
 
 @pytest.mark.parametrize("model_opts,train_opts", [
     ({"prior": "mixture", "components": 5, "dirichlet_alpha": 2.0},               # free components
-     {"consistency_weight": 30.0, "consistency_threshold": 0.5, "consistency_temperature": 0.5}),
+     {"consistency_weight": 30.0, "consistency_threshold": 0.5, "consistency_temperature": 0.5,
+      "augment_intensity": 0.3}),
     ({"prior": "mixture", "dirichlet_alpha": 2.0, "likelihood": "mse"}, {"unlabeled": "expect"}),
     ({"decoder_uses_y": False, "classifier": "latent", "classifier_dropout": 0.0},
      {"kl_warmup_epochs": 2.0, "augment_rotate": 0.0, "augment_scale": 0.0, "consistency_weight": 0.0}),
@@ -62,6 +63,26 @@ def test_every_option_trains_with_finite_terms(model_opts, train_opts):
     assert last["kl_z"] >= 0 and last["kl_y"] >= -1e-4
     p = tr.predict()
     assert np.isfinite(p.scores["bald"]).all()
+
+
+def test_random_intensity_keeps_the_range_the_background_and_each_images_order_of_pixels():
+    from ssvae.objective import random_intensity
+
+    rng = np.random.default_rng(0)
+    x = rng.random((16, 5, 6, 1)).astype(np.float32) * (rng.random((16, 5, 6, 1)) > 0.3)
+    out = np.asarray(random_intensity(jax.random.PRNGKey(0), jnp.asarray(x), 0.3))
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    assert np.abs(out[x == 0]).max() < 1e-3                        # a black background stays black
+    flat_x, flat_o = x.reshape(16, -1), out.reshape(16, -1)
+    for xi, oi in zip(flat_x, flat_o):                            # brighter pixels stay brighter
+        order = np.argsort(xi, kind="stable")
+        assert np.all(np.diff(oi[order]) >= -1e-6)
+    changes = np.abs(flat_o - flat_x).max(1)
+    assert (changes > 0.02).sum() >= 12                           # most images are changed ...
+    ratios = flat_o[:, 0:1] / np.maximum(flat_x[:, 0:1], 1e-3)
+    assert np.ptp(ratios[flat_x[:, 0] > 0.2]) > 0.05              # ... and not all alike
+    tiny = np.asarray(random_intensity(jax.random.PRNGKey(0), jnp.asarray(x), 1e-4))
+    np.testing.assert_allclose(tiny, x, atol=1e-3)
 
 
 def test_the_shape_view_ignores_colour_brightness_and_contrast_but_not_the_shape():
