@@ -8,7 +8,8 @@ one JSON line per member; ``--summary`` then reads the saved probabilities and r
 label set, each member's accuracy, their sd, and the accuracy of every average of 2 and of all.
 The probabilities (probs_seed*_t*.npy, 200 KB each) are not kept in the repository: the
 summary.jsonl files here were written from them before they were deleted; rerun the members
-(deterministic for a training seed) to rebuild them.
+(deterministic for a training seed on one commit; since 9a3befa the
+same seed gives other figures, float rounding amplified over 1 000 steps: docs/MODEL.md) to rebuild them.
 
 A KEY=VALUE among the training seeds changes the config (e.g. train.learning_rate=0.001), so a
 change to the model is compared with the default on the very labels the loop chose, member by
