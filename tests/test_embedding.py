@@ -76,14 +76,19 @@ def test_feature_map_follows_the_previous_layout():
     x, y = curves()
     first = feature_map(x, seed=0)
     assert knn_agreement(first, y) > 0.95
-    # a retrain: the features change a little, the picture must not jump, flip or rescale
+    # a retrain: the features change a little, the picture must not jump, flip or rescale. The
+    # refine itself moves the median point by 5-14 % of the map's extent here (noise seeds 1-6
+    # on an AMD EPYC; 7-10 % with unchanged features); a flip or a quarter turn moves it by > 50 %
     x2 = x + np.random.default_rng(1).normal(0, 0.1, x.shape).astype(np.float32)
     again = feature_map(x2, previous=first, seed=1)
     assert knn_agreement(again, y) > 0.95
-    assert median_displacement(first, again) < 0.1
-    # without the previous layout the same features land elsewhere (another rotation/scale)
-    fresh = feature_map(x2, seed=1)
-    assert median_displacement(first, fresh) > 2 * median_displacement(first, again)
+    assert median_displacement(first, again) < 0.2
+    # it follows whichever layout it is given: the same map turned a quarter lands turned
+    centre = first.mean(0)
+    turned = (first - centre) @ np.array([[0, -1], [1, 0]], np.float32) + centre
+    followed = feature_map(x2, previous=turned, seed=1)
+    assert knn_agreement(followed, y) > 0.95
+    assert median_displacement(turned, followed) < 0.2 < median_displacement(first, followed)
     # a previous map of other images is ignored, not an error
     assert feature_map(x2, previous=first[:10], seed=1).shape == first.shape
 
