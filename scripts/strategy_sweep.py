@@ -65,9 +65,10 @@ def main() -> None:
     strategies = tuple(args.strategies.split(","))
     over = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
     cfg = default.with_overrides({"train.restart_growth": args.growth, **over}, "sweep")
+    # --set train.restart_growth=… overrides --growth: name the value that runs, once
     label = (f"default, diverse batch from max(10·k, {args.diverse_fraction:g} of the pool), "
-             f"restart_growth {args.growth:g}"
-             + "".join(f", {k} {v}" for k, v in over.items()))
+             f"restart_growth {cfg.train.restart_growth:g}"
+             + "".join(f", {k} {v}" for k, v in over.items() if k != "train.restart_growth"))
     for spec in args.datasets.split(","):
         ds = load_for_evaluation(spec, cfg)
         budget = (None if args.budget is None
