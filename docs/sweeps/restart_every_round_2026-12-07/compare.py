@@ -25,18 +25,18 @@ DEFAULT_ROWS = {"fashion-mnist": ["results/fashion-mnist-both-10seeds/results.cs
                 "glyphs": ["results/glyphs-both/results.csv"]}
 
 
-def runs(paths) -> dict[str, list[dict[int, float]]]:
-    """arm -> one {labels: test accuracy %} per run (its seed under the key -1)."""
-    out: dict[str, dict[tuple, dict[int, float]]] = {}
+def runs(paths) -> dict[str, dict[tuple[int, int], dict[int, float]]]:
+    """arm -> (file index, seed) -> {labels: test accuracy %}, one entry per run."""
+    out: dict[str, dict[tuple[int, int], dict[int, float]]] = {}
     for i, path in enumerate(paths):
         for row in read_rows(path):
-            run = out.setdefault(row["strategy"], {}).setdefault((i, row["seed"]), {-1: row["seed"]})
-            run[row["labels"]] = 100 * row["accuracy"]
-    return {arm: list(r.values()) for arm, r in out.items()}
+            out.setdefault(row["strategy"], {}).setdefault((i, row["seed"]), {})[row["labels"]] = (
+                100 * row["accuracy"])
+    return out
 
 
-def at(curves: list[dict[int, float]], n: int) -> list[float]:
-    return [c[n] for c in curves if n in c]
+def at(curves: dict[tuple[int, int], dict[int, float]], n: int) -> list[float]:
+    return [c[n] for c in curves.values() if n in c]
 
 
 def mean_sd(values: list[float]) -> str:
@@ -62,18 +62,18 @@ def main() -> None:
         default = runs([p for pattern in patterns for p in sorted(DOCS.glob(pattern))])
         print(f"\n## {dataset}")
         for arm, curves in new.items():
-            counts = sorted({n for c in curves for n in c if n >= 0})
-            seeds = {c[-1] for c in curves}
-            same = [c for c in default.get(arm, []) if c[-1] in seeds]
+            counts = sorted({n for c in curves.values() for n in c})
+            seeds = {seed for _, seed in curves}
+            same = {key: c for key, c in default.get(arm, {}).items() if key[1] in seeds}
             print(f"\n{arm} (runs in brackets)")
             print("| run | " + " | ".join(map(str, counts)) + " |")
             print("|---|" + "---|" * len(counts))
             print("| the default (growth 2) | " + " | ".join(
-                mean_sd(at(default.get(arm, []), n)) for n in counts) + " |")
+                mean_sd(at(default.get(arm, {}), n)) for n in counts) + " |")
             print("| fresh every round (growth 1) | " + " | ".join(
                 mean_sd(at(curves, n)) for n in counts) + " |")
             print("| change, unpaired (se) | " + " | ".join(
-                change(at(curves, n), at(default.get(arm, []), n)) for n in counts) + " |")
+                change(at(curves, n), at(default.get(arm, {}), n)) for n in counts) + " |")
             print(f"| the default, seeds {sorted(seeds)} only | " + " | ".join(
                 mean_sd(at(same, n)) for n in counts) + " |")
             print("| change against those, unpaired (se) | " + " | ".join(
