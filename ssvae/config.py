@@ -91,7 +91,7 @@ class ModelConfig(Section):
     conv_features: tuple[Channels, ...] = Field((32, 64), min_length=1, max_length=8)
     # what q(y|x) reads: the image through a trunk like the encoder's ("image"), through a
     # dense or a conv trunk whatever the encoder ("dense", "conv"), or the latent code
-    classifier: Literal["image", "dense", "conv", "latent"] = "image"
+    classifier: Literal["image", "dense", "conv", "conv_pool", "latent"] = "image"
     # what an image classifier sees: the pixels as they are ("pixels"), or each image's
     # luminance standardised to zero mean and unit sd ("shape": blind to colour, brightness
     # and contrast); auto: shape for colour images, the pixels for grey ones (docs/MODEL.md)

@@ -58,21 +58,36 @@ class MLP(nn.Module):
         return x
 
 
+def max_pool_2x2(x: jax.Array) -> jax.Array:
+    """2×2 max-pool of non-negative NHWC maps, an odd side padded with zeros (as ``nn.max_pool``
+    with SAME padding, for ReLU outputs). A reshape and a max: on the CPU its gradient costs a
+    fraction of ``nn.max_pool``'s (docs/MODEL.md)."""
+    n, h, w, c = x.shape
+    x = jnp.pad(x, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)))
+    return x.reshape(n, (h + 1) // 2, 2, (w + 1) // 2, 2, c).max(axis=(2, 4))
+
+
 class ConvTrunk(nn.Module):
-    """Stride-2 3×3 convolutions, then flatten."""
+    """3×3 convolutions that each halve the image, then flatten: with stride 2, or
+    (``pool``) with stride 1 and a 2×2 max-pool after each."""
 
     features: Sequence[int]
+    pool: bool = False
 
     @nn.compact
     def __call__(self, x):
         for f in self.features:
-            x = nn.relu(nn.Conv(f, (3, 3), strides=(2, 2), padding="SAME")(x))
+            if self.pool:
+                x = max_pool_2x2(nn.relu(nn.Conv(f, (3, 3), padding="SAME")(x)))
+            else:
+                x = nn.relu(nn.Conv(f, (3, 3), strides=(2, 2), padding="SAME")(x))
         return x.reshape(x.shape[0], -1)
 
 
 def _trunk(kind: str, hidden: Sequence[int], conv_features: Sequence[int]):
-    if kind == "conv":
-        return nn.Sequential([ConvTrunk(tuple(conv_features)), MLP(tuple(hidden[-1:]))])
+    if kind in ("conv", "conv_pool"):
+        trunk = ConvTrunk(tuple(conv_features), pool=kind == "conv_pool")
+        return nn.Sequential([trunk, MLP(tuple(hidden[-1:]))])
     return MLP(tuple(hidden))
 
 
@@ -127,15 +142,15 @@ class Classifier(nn.Module):
     dropout: float
 
     def setup(self):
-        if self.kind == "conv":
-            self.trunk = _trunk("conv", self.hidden, self.conv_features)
+        if self.kind in ("conv", "conv_pool"):
+            self.trunk = _trunk(self.kind, self.hidden, self.conv_features)
         else:
             self.trunk = MLP(tuple(self.hidden))
         self.drop = nn.Dropout(self.dropout)
         self.out = nn.Dense(self.num_classes)
 
     def features(self, x):
-        if self.kind != "conv":
+        if self.kind not in ("conv", "conv_pool"):
             x = x.reshape(x.shape[0], -1)
         return self.trunk(x)
 
