@@ -12,7 +12,7 @@ from ssvae.models import SSVAE
 
 @pytest.mark.parametrize("encoder", ["dense", "conv"])
 @pytest.mark.parametrize("shape", [(20, 24, 3), (9, 13, 1)])
-@pytest.mark.parametrize("classifier", ["image", "latent"])
+@pytest.mark.parametrize("classifier", ["image", "latent", "conv_pool"])
 def test_module_shapes(encoder, shape, classifier):
     cfg = tiny_config(model={"encoder": encoder, "classifier": classifier, "prior": "mixture"})
     model = SSVAE.from_config(cfg.model, shape, 5)
@@ -25,6 +25,21 @@ def test_module_shapes(encoder, shape, classifier):
     means, logvars, log_pi = model.apply({"params": params}, method=SSVAE.prior_params)
     assert means.shape == logvars.shape == (5, 4) and log_pi.shape == (5,)
     np.testing.assert_allclose(np.exp(np.asarray(log_pi)).sum(), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(7, 9, 2), (28, 28, 1)])
+def test_the_pooled_trunks_max_pool_is_flaxs_on_relu_maps(shape):
+    """max_pool_2x2 (a reshape and a max) gives nn.max_pool's SAME-padded 2×2 result on
+    non-negative maps, odd sides included."""
+    import flax.linen as nn
+
+    from ssvae.models import max_pool_2x2
+
+    x = jax.nn.relu(jax.random.normal(jax.random.PRNGKey(1), (2, *shape)))
+    want = nn.max_pool(x, (2, 2), (2, 2), padding="SAME")
+    got = max_pool_2x2(x)
+    assert got.shape == want.shape == (2, (shape[0] + 1) // 2, (shape[1] + 1) // 2, shape[2])
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
 
 
 @pytest.mark.parametrize("encoder", ["dense", "conv"])
