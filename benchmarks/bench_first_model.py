@@ -29,6 +29,8 @@ from model_common import per_class_labels, write_result
 VARIANTS = {
     "default": ("default", {}),  # a conv classifier with classification weight 10 since 2026-12-04
     "dense": ("dense", {}),  # the default until 2026-12-04
+    # the classifier's convolutions at stride 1, each with a 2×2 max-pool, 16 / 32 channels
+    "conv_pool": ("default", {"model.classifier": "conv_pool", "model.conv_features": [16, 32]}),
     "top3": ("default", {"train.unlabeled": "top3"}),
     "top2": ("default", {"train.unlabeled": "top2"}),
     "expect": ("default", {"train.unlabeled": "expect"}),

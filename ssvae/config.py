@@ -90,7 +90,8 @@ class ModelConfig(Section):
     # stride-2 conv layers of the conv variant
     conv_features: tuple[Channels, ...] = Field((32, 64), min_length=1, max_length=8)
     # what q(y|x) reads: the image through a trunk like the encoder's ("image"), through a
-    # dense or a conv trunk whatever the encoder ("dense", "conv"), or the latent code
+    # dense or a conv trunk whatever the encoder ("dense", "conv"; "conv_pool": its convolutions
+    # at stride 1, each with a 2×2 max-pool: finer features, ~1.4× the step), or the latent code
     classifier: Literal["image", "dense", "conv", "conv_pool", "latent"] = "image"
     # what an image classifier sees: the pixels as they are ("pixels"), or each image's
     # luminance standardised to zero mean and unit sd ("shape": blind to colour, brightness

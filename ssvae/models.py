@@ -2,7 +2,8 @@
 
 * ``Encoder``    q(z|x): dense or convolutional, for any H×W×C input; returns mean, log-variance.
 * ``Classifier`` q(y|x): reads the image (a dense or conv trunk: the encoder's kind for
-  ``classifier_input="image"``, or named: ``"dense"``/``"conv"``) or the latent code; dropout
+  ``classifier_input="image"``, or named: ``"dense"``/``"conv"``, or ``"conv_pool"``: the conv
+  trunk's convolutions at stride 1, each with a 2×2 max-pool) or the latent code; dropout
   only before the last layer, so Monte-Carlo dropout for BALD re-runs just that layer. An
   image classifier reads the pixels or, for colour images by default, each image's
   standardised luminance (``classifier_view``, :func:`shape_view`).
