@@ -87,7 +87,7 @@ class ModelConfig(Section):
     latent_dim: int = Field(16, ge=2, le=512)
     # dense layers of the encoder (decoder: reversed)
     hidden: tuple[Width, ...] = Field((512, 256), max_length=16)
-    # stride-2 conv layers of the conv variant
+    # conv layers of the conv variants (each halves the image)
     conv_features: tuple[Channels, ...] = Field((32, 64), min_length=1, max_length=8)
     # what q(y|x) reads: the image through a trunk like the encoder's ("image"), through a
     # dense or a conv trunk whatever the encoder ("dense", "conv"; "conv_pool": its convolutions

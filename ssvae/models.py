@@ -85,8 +85,11 @@ class ConvTrunk(nn.Module):
         return x.reshape(x.shape[0], -1)
 
 
+CONV_KINDS = ("conv", "conv_pool")
+
+
 def _trunk(kind: str, hidden: Sequence[int], conv_features: Sequence[int]):
-    if kind in ("conv", "conv_pool"):
+    if kind in CONV_KINDS:
         trunk = ConvTrunk(tuple(conv_features), pool=kind == "conv_pool")
         return nn.Sequential([trunk, MLP(tuple(hidden[-1:]))])
     return MLP(tuple(hidden))
@@ -136,22 +139,19 @@ class Classifier(nn.Module):
     """q(y|x) logits. ``features`` is everything up to the last hidden layer; ``head`` applies
     dropout and the output layer, so MC dropout only has to repeat ``head``."""
 
-    kind: str  # "dense" | "conv" (image input) | "latent"
+    kind: str  # "dense" | "conv" | "conv_pool" (image input) | "latent"
     hidden: Sequence[int]
     conv_features: Sequence[int]
     num_classes: int
     dropout: float
 
     def setup(self):
-        if self.kind in ("conv", "conv_pool"):
-            self.trunk = _trunk(self.kind, self.hidden, self.conv_features)
-        else:
-            self.trunk = MLP(tuple(self.hidden))
+        self.trunk = _trunk(self.kind, self.hidden, self.conv_features)
         self.drop = nn.Dropout(self.dropout)
         self.out = nn.Dense(self.num_classes)
 
     def features(self, x):
-        if self.kind not in ("conv", "conv_pool"):
+        if self.kind not in CONV_KINDS:
             x = x.reshape(x.shape[0], -1)
         return self.trunk(x)
 
