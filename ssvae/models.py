@@ -77,11 +77,11 @@ class ConvTrunk(nn.Module):
 
     @nn.compact
     def __call__(self, x):
+        stride = 1 if self.pool else 2
         for f in self.features:
+            x = nn.relu(nn.Conv(f, (3, 3), strides=(stride, stride), padding="SAME")(x))
             if self.pool:
-                x = max_pool_2x2(nn.relu(nn.Conv(f, (3, 3), padding="SAME")(x)))
-            else:
-                x = nn.relu(nn.Conv(f, (3, 3), strides=(2, 2), padding="SAME")(x))
+                x = max_pool_2x2(x)
         return x.reshape(x.shape[0], -1)
 
 
